@@ -1,0 +1,33 @@
+"""The process's shared objects, built once by an entry point and handed down."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from crypto_dash.db import migrate
+from crypto_dash.db.engine import Database
+from crypto_dash.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_runtime(
+    settings: Settings | None = None, *, run_migrations: bool = True
+) -> Runtime:
+    """Read the settings, open the database and bring its schema up to date."""
+    settings = settings or load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    if run_migrations:
+        migrate.upgrade(db.engine)
+    return Runtime(settings=settings, db=db)

@@ -1,0 +1,1 @@
+"""Business rules. Every function takes the acting Principal first and checks it."""
