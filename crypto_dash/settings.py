@@ -288,3 +288,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raw = environ.get(setting.variable, setting.default)
         values[setting.attribute] = setting.parse(setting.variable, raw)
     return Settings(**values)
+
+
+def settings_table() -> str:
+    """The README's configuration table, made from ``SETTINGS``."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for setting in SETTINGS:
+        default = f"`{setting.default}`" if setting.default else "(empty)"
+        lines.append(f"| `{setting.variable}` | {default} | {setting.help} |")
+    return "\n".join(lines)
