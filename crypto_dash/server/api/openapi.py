@@ -176,7 +176,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/crypto-prices/": {
         "get": {
-            "summary": "List price entries of one or all of the caller's organizations.",
+            "summary": "List the entries of one or all of the caller's organizations.",
             "parameters": PAGING
             + [
                 _query("ordering", "string", "id, price or timestamp; '-' descends."),
