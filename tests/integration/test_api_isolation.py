@@ -40,24 +40,46 @@ def test_another_organizations_objects_answer_exactly_like_missing_ones(world):
     nowhere, no_entry = uuid.uuid4(), theirs.id + 1000
 
     pairs = [
-        (client.get(f"/api/organizations/{org2.id}/", headers=as_a),
-         client.get(f"/api/organizations/{nowhere}/", headers=as_a)),
-        (client.patch(f"/api/organizations/{org2.id}/", json={"name": "x"},
-                      headers=as_a),
-         client.patch(f"/api/organizations/{nowhere}/", json={"name": "x"},
-                      headers=as_a)),
-        (client.delete(f"/api/organizations/{org2.id}/", headers=as_a),
-         client.delete(f"/api/organizations/{nowhere}/", headers=as_a)),
-        (client.get(f"/api/crypto-prices/?org_id={org2.id}", headers=as_a),
-         client.get(f"/api/crypto-prices/?org_id={nowhere}", headers=as_a)),
-        (client.post("/api/crypto-prices/", headers=as_a,
-                     json={"org_id": str(org2.id), "symbol": "BTC", "price": "1"}),
-         client.post("/api/crypto-prices/", headers=as_a,
-                     json={"org_id": str(nowhere), "symbol": "BTC", "price": "1"})),
-        (client.get(f"/api/crypto-prices/{theirs.id}/", headers=as_a),
-         client.get(f"/api/crypto-prices/{no_entry}/", headers=as_a)),
-        (client.delete(f"/api/crypto-prices/{theirs.id}/", headers=as_a),
-         client.delete(f"/api/crypto-prices/{no_entry}/", headers=as_a)),
+        (
+            client.get(f"/api/organizations/{org2.id}/", headers=as_a),
+            client.get(f"/api/organizations/{nowhere}/", headers=as_a),
+        ),
+        (
+            client.patch(
+                f"/api/organizations/{org2.id}/", json={"name": "x"}, headers=as_a
+            ),
+            client.patch(
+                f"/api/organizations/{nowhere}/", json={"name": "x"}, headers=as_a
+            ),
+        ),
+        (
+            client.delete(f"/api/organizations/{org2.id}/", headers=as_a),
+            client.delete(f"/api/organizations/{nowhere}/", headers=as_a),
+        ),
+        (
+            client.get(f"/api/crypto-prices/?org_id={org2.id}", headers=as_a),
+            client.get(f"/api/crypto-prices/?org_id={nowhere}", headers=as_a),
+        ),
+        (
+            client.post(
+                "/api/crypto-prices/",
+                headers=as_a,
+                json={"org_id": str(org2.id), "symbol": "BTC", "price": "1"},
+            ),
+            client.post(
+                "/api/crypto-prices/",
+                headers=as_a,
+                json={"org_id": str(nowhere), "symbol": "BTC", "price": "1"},
+            ),
+        ),
+        (
+            client.get(f"/api/crypto-prices/{theirs.id}/", headers=as_a),
+            client.get(f"/api/crypto-prices/{no_entry}/", headers=as_a),
+        ),
+        (
+            client.delete(f"/api/crypto-prices/{theirs.id}/", headers=as_a),
+            client.delete(f"/api/crypto-prices/{no_entry}/", headers=as_a),
+        ),
     ]
 
     for across, missing in pairs:
@@ -84,11 +106,15 @@ def test_a_viewer_may_read_but_not_change_or_delete(world):
 
     read = client.get(f"/api/crypto-prices/?org_id={org1.id}", headers=as_v)
     answers = [
-        client.patch(f"/api/organizations/{org1.id}/", json={"name": "x"},
-                     headers=as_v),
+        client.patch(
+            f"/api/organizations/{org1.id}/", json={"name": "x"}, headers=as_v
+        ),
         client.delete(f"/api/organizations/{org1.id}/", headers=as_v),
-        client.post("/api/crypto-prices/", headers=as_v,
-                    json={"org_id": str(org1.id), "symbol": "ETH", "price": "2"}),
+        client.post(
+            "/api/crypto-prices/",
+            headers=as_v,
+            json={"org_id": str(org1.id), "symbol": "ETH", "price": "2"},
+        ),
         client.delete(f"/api/crypto-prices/{mine.id}/", headers=as_v),
     ]
 

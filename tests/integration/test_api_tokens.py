@@ -45,9 +45,7 @@ def current_claims(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def test_sign_in_returns_an_access_and_a_refresh_token_that_open_the_api(
-    db, client
-):
+def test_sign_in_returns_an_access_and_a_refresh_token_that_open_the_api(db, client):
     make_user(db, "alice")
 
     pair = sign_in(client, "alice")
@@ -109,7 +107,7 @@ def _tampered_signature(token: str) -> str:
     header, payload, signature = token.split(".")
     middle = len(signature) // 2
     flipped = "A" if signature[middle] != "A" else "B"
-    return f"{header}.{payload}.{signature[:middle]}{flipped}{signature[middle + 1:]}"
+    return f"{header}.{payload}.{signature[:middle]}{flipped}{signature[middle + 1 :]}"
 
 
 def _forgeries(user_id: int, good: str, refresh: str) -> dict[str, str]:
@@ -122,10 +120,13 @@ def _forgeries(user_id: int, good: str, refresh: str) -> dict[str, str]:
         "signature changed": _tampered_signature(good),
         "alg none": none_token,
         "HS512": jwt.encode(base, SECRET, algorithm="HS512", headers=hs256),
-        "no exp": jwt.encode(claims_for(user_id, tv=tv, exp=None), SECRET, headers=hs256),
+        "no exp": jwt.encode(
+            claims_for(user_id, tv=tv, exp=None), SECRET, headers=hs256
+        ),
         "expired": jwt.encode(
-            claims_for(user_id, tv=tv, iat=int(time.time()) - 7200,
-                       exp=int(time.time()) - 3600),
+            claims_for(
+                user_id, tv=tv, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600
+            ),
             SECRET,
             headers=hs256,
         ),
@@ -149,8 +150,9 @@ def test_forged_expired_and_wrong_kind_tokens_are_refused_and_logged_without_the
 
     answers = {
         name: client.get("/api/organizations/", headers=bearer(token))
-        for name, token in _forgeries(alice.user_id, pair["access"], pair["refresh"])
-        .items()
+        for name, token in _forgeries(
+            alice.user_id, pair["access"], pair["refresh"]
+        ).items()
     }
 
     assert {name: r.status_code for name, r in answers.items()} == {

@@ -101,7 +101,7 @@ def test_logout_revokes_the_cookie_on_the_server_and_clears_it(db, runtime):
     )
 
     assert response.status_code == 200
-    assert 'max-age=0' in response.headers["set-cookie"].lower()
+    assert "max-age=0" in response.headers["set-cookie"].lower()
     assert runtime.authenticator.principal_from_session(cookie) is None
 
 
@@ -141,7 +141,9 @@ def test_first_start_makes_a_logged_one_time_code_for_the_first_admin(
     code = runtime.authenticator.ensure_setup_code()
     with pytest.raises(ValidationError) as wrong:
         runtime.authenticator.create_first_admin("AAAA-BBBB", "root", "long enough")
-    admin = runtime.authenticator.create_first_admin(code.lower(), "root", "long enough")
+    admin = runtime.authenticator.create_first_admin(
+        code.lower(), "root", "long enough"
+    )
     with pytest.raises(ValidationError) as again:
         runtime.authenticator.create_first_admin(code, "root2", "long enough")
 

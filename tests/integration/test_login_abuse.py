@@ -43,7 +43,9 @@ def test_101_rapid_wrong_attempts_check_only_a_few_and_lock_the_account(
     make_user(db, "alice")
     caplog.set_level(logging.INFO)
 
-    outcomes = [attempt(runtime.authenticator, "alice", "wrong guess") for _ in range(101)]
+    outcomes = [
+        attempt(runtime.authenticator, "alice", "wrong guess") for _ in range(101)
+    ]
     right = attempt(runtime.authenticator, "alice", PASSWORD)
 
     assert outcomes.count("checked and refused") == 5
