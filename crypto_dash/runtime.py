@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crypto_dash.db import migrate
 from crypto_dash.db.engine import Database
+from crypto_dash.services.auth import Authenticator
 from crypto_dash.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -16,6 +17,10 @@ logger = logging.getLogger(__name__)
 class Runtime:
     settings: Settings
     db: Database
+    authenticator: Authenticator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.authenticator = Authenticator(self.db, self.settings)
 
     def close(self) -> None:
         self.db.dispose()

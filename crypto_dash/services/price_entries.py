@@ -11,13 +11,13 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, select
 
 from crypto_dash.db.engine import Database
-from crypto_dash.db.models import PriceEntry, Role
+from crypto_dash.db.models import Membership, PriceEntry, Role
 from crypto_dash.db.types import format_decimal
 from crypto_dash.errors import NotFound, ValidationError
 from crypto_dash.services.organizations import _load
 from crypto_dash.services.pagination import Page, PageRequest
 from crypto_dash.services.prices_input import parse_price, parse_symbol
-from crypto_dash.services.principal import Principal, require_role
+from crypto_dash.services.principal import Principal, acting_user, require_role
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +152,33 @@ def list_entries(
         require_role(session, actor, org.id, Role.VIEWER, "see its prices")
         order = _order_by(ordering or "-timestamp", db.dialect)
         where = PriceEntry.organization_id == org.id
+        total = session.scalar(select(func.count()).where(where)) or 0
+        rows = session.scalars(
+            select(PriceEntry)
+            .where(where)
+            .order_by(*order)
+            .offset(page.offset)
+            .limit(page.size)
+        )
+        items = [_view(row) for row in rows]
+    return Page(items=items, total=total, page=page.page, size=page.size)
+
+
+def list_my_entries(
+    actor: Principal,
+    db: Database,
+    page: PageRequest | None = None,
+    ordering: str = "-timestamp",
+) -> Page[PriceEntryView]:
+    """List the entries of every organization the caller is a member of."""
+    page = page or PageRequest()
+    with db.read_session() as session:
+        acting_user(session, actor)
+        order = _order_by(ordering or "-timestamp", db.dialect)
+        mine = select(Membership.organization_id).where(
+            Membership.user_id == actor.user_id
+        )
+        where = PriceEntry.organization_id.in_(mine)
         total = session.scalar(select(func.count()).where(where)) or 0
         rows = session.scalars(
             select(PriceEntry)
