@@ -1,0 +1,1 @@
+"""STAND-IN from branch dash1, replaced at merge by the auth branch's package."""
