@@ -128,8 +128,15 @@ def switch_organization(org_id: uuid.UUID) -> None:
 
 
 def frame() -> Frame:
-    """The frame the entry script built for this run."""
-    current: Frame = st.session_state[FRAME]
+    """The frame the entry script built for this run; stop if there is none.
+
+    A page file run on its own (Streamlit's old pages/ mode, possible on a fresh
+    server's first request) has no frame, and must show nothing.
+    """
+    current: Frame | None = st.session_state.get(FRAME)
+    if current is None:
+        st.error("Open crypto_dash from its start page and sign in.")
+        st.stop()
     return current
 
 
