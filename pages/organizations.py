@@ -138,6 +138,10 @@ def rename_form(frame: shared.Frame, org: OrganizationView) -> None:
         st.rerun()
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def _cancel_delete() -> None:
     st.session_state.pop(PENDING_DELETE, None)
 
@@ -147,10 +151,14 @@ def confirm_delete(frame: shared.Frame, org: OrganizationView) -> None:
     impact = shared.load(
         lambda: organizations.deletion_impact(frame.principal, frame.runtime.db, org.id)
     )
+    parts = [
+        _count(impact.members, "membership", "memberships"),
+        _count(impact.price_entries, "price entry", "price entries"),
+        _count(impact.watchlist_coins, "watchlist coin", "watchlist coins"),
+    ]
     st.markdown(
-        f"Deleting **{impact.name}** also deletes its {impact.members} memberships, "
-        f"{impact.price_entries} price entries and {impact.watchlist_coins} "
-        "watchlist coins. This cannot be undone."
+        f"Deleting **{impact.name}** also deletes its {parts[0]}, {parts[1]} and "
+        f"{parts[2]}. This cannot be undone."
     )
     delete, cancel = st.columns(2)
     if cancel.button("Cancel", key="org_delete_cancel"):

@@ -88,23 +88,24 @@ def pages_offered(at: AppTest) -> list[str]:
 
 
 def shown(at: AppTest, kind: str) -> list[str]:
-    """The texts of every element of one kind: success, error, info, caption..."""
-    return [element.value for element in getattr(at, kind)]
+    """The texts of one kind of element in the main area: success, error, info..."""
+    return [element.value for element in getattr(at.main, kind)]
 
 
 def keys(at: AppTest) -> set[str]:
-    """The keys of every widget on the page, to see which controls exist."""
+    """The keys of every widget on the page and in dialogs: which controls exist."""
     found = set()
     for kind in ("button", "text_input", "selectbox", "toggle", "datetime_input"):
         found.update(w.key for w in getattr(at, kind) if w.key)
     return found
 
 
-def table(at: AppTest, key: str) -> list[dict[str, object]]:
-    """The rows of the dataframe with ``key``, as dicts."""
-    records: list[dict[str, object]] = at.get_by_key(key).value.to_dict("records")
+def table(at: AppTest) -> list[dict[str, object]]:
+    """The rows of the page's one table, as dicts."""
+    (frame,) = at.main.dataframe
+    records: list[dict[str, object]] = frame.value.to_dict("records")
     return records
 
 
-def column(at: AppTest, key: str, name: str) -> list[object]:
-    return [row[name] for row in table(at, key)]
+def column(at: AppTest, name: str) -> list[object]:
+    return [row[name] for row in table(at)]
