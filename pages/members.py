@@ -55,17 +55,15 @@ def change_form(
     frame: shared.Frame, org_id: uuid.UUID, people: list[MemberView]
 ) -> None:
     by_id = {person.user_id: person for person in people}
-    with st.form("member_change"):
-        who, role = st.columns(2)
-        user_id = who.selectbox(
-            "Member",
-            list(by_id),
-            format_func=lambda uid: by_id[uid].username,
-            key="member_pick",
-        )
-        new_role = role.selectbox("New role", ROLES, key="member_new_role")
-        change = st.form_submit_button("Change role", key="member_change_submit")
-    if change:
+    who, role = st.columns(2)
+    user_id = who.selectbox(
+        "Member",
+        list(by_id),
+        format_func=lambda uid: by_id[uid].username,
+        key="member_pick",
+    )
+    new_role = role.selectbox("New role", ROLES, key="member_new_role")
+    if st.button("Change role", key="member_change_submit"):
         changed = shared.attempt(
             lambda: members.change_role(
                 frame.principal, frame.runtime.db, org_id, user_id, new_role
