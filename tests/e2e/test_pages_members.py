@@ -104,9 +104,7 @@ def test_the_last_owner_cannot_step_down(db: Database, open_app) -> None:
     assert column(at, "Role") == ["owner"]
 
 
-def test_removing_a_member_asks_first_then_removes_them(
-    db: Database, open_app
-) -> None:
+def test_removing_a_member_asks_first_then_removes_them(db: Database, open_app) -> None:
     owner = make_user(db, "olga")
     bob = make_user(db, "bob")
     org = make_org(db, "Acme", owner)

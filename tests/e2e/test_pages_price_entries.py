@@ -57,7 +57,9 @@ def test_a_viewer_with_no_entries_is_told_who_can_add_them(
 
     at = open_entries(open_app, with_role(db, org, Role.VIEWER))
 
-    assert shown(at, "info") == ["No price entries yet. An editor or owner can add them."]
+    assert shown(at, "info") == [
+        "No price entries yet. An editor or owner can add them."
+    ]
 
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.OWNER])
