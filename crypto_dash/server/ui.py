@@ -25,7 +25,7 @@ REDEEM_PATH = "/api/session/redeem/"
 LOGOUT_PATH = "/api/session/logout/"
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=lambda runtime: runtime.close())
 def get_runtime() -> Runtime:
     """Open the runtime once per process; the server lifespan and pages share it."""
     return open_runtime()
