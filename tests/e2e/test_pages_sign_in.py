@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from crypto_dash.db.engine import Database
 from crypto_dash.services.auth import Authenticator
 from crypto_dash.settings import load_settings
