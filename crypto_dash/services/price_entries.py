@@ -11,9 +11,10 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, select
 
 from crypto_dash.db.engine import Database
-from crypto_dash.db.models import Membership, PriceEntry, Role
+from crypto_dash.db.models import Membership, Organization, PriceEntry, Role
 from crypto_dash.db.types import format_decimal
 from crypto_dash.errors import NotFound, ValidationError
+from crypto_dash.services import audit
 from crypto_dash.services.organizations import _load
 from crypto_dash.services.pagination import Page, PageRequest
 from crypto_dash.services.prices_input import parse_price, parse_symbol
@@ -89,13 +90,16 @@ def create_entry(
         )
         session.add(row)
         session.flush()
-        logger.info(
-            "price entry %s added to %s by %s: %s %s",
-            row.id,
-            org.name,
-            actor.username,
-            symbol,
-            format_decimal(value),
+        audit.record(
+            session,
+            actor,
+            "price_entry.created",
+            object_type="price_entry",
+            object_id=row.id,
+            organization_id=org.id,
+            organization_name=org.name,
+            symbol=symbol,
+            price=format_decimal(value),
         )
         return _view(row)
 
@@ -112,8 +116,19 @@ def delete_entry(actor: Principal, db: Database, entry_id: int) -> None:
             )
         except NotFound:
             raise NotFound("No such price entry.") from None
+        org = session.get(Organization, row.organization_id)
         session.delete(row)
-        logger.info("price entry %s deleted by %s", row.id, actor.username)
+        audit.record(
+            session,
+            actor,
+            "price_entry.deleted",
+            object_type="price_entry",
+            object_id=row.id,
+            organization_id=row.organization_id,
+            organization_name=org.name if org else None,
+            symbol=row.symbol,
+            price=format_decimal(row.price),
+        )
 
 
 def get_entry(actor: Principal, db: Database, entry_id: int) -> PriceEntryView:

@@ -183,3 +183,23 @@ def test_another_organizations_id_answers_like_a_missing_one(db):
     assert theirs.value.message == missing.value.message
     assert entry_theirs.value.message == entry_missing.value.message
     assert price_entries.get_entry(alice, db, entry.id).price_text == "10"
+
+
+def test_adding_and_deleting_a_price_entry_is_audited_with_its_exact_price(db):
+    alice = make_user(db, "alice")
+    org = make_org(db, "Acme", alice)
+
+    entry = price_entries.create_entry(alice, db, org.id, "BTC", "65000.1234567890")
+    price_entries.delete_entry(alice, db, entry.id)
+
+    with db.read_session() as session:
+        rows = session.execute(
+            sa.select(AuditEvent.action, AuditEvent.object_id, AuditEvent.details)
+            .where(AuditEvent.object_type == "price_entry")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [(action, oid) for action, oid, _ in rows] == [
+        ("price_entry.created", str(entry.id)),
+        ("price_entry.deleted", str(entry.id)),
+    ]
+    assert all('"65000.1234567890"' in details for *_, details in rows)
