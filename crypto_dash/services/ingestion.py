@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -96,19 +97,47 @@ def _insert_sql(session: Session) -> tuple[str, bool]:
     return _compiled[dialect.name]
 
 
-def _render(point: PricePoint, exact: Callable[[Decimal], Any]) -> tuple[Any, ...]:
-    return (
-        point.coin_id,
-        point.vs_currency,
-        point.observed_at,
-        exact(point.price),
-        float(point.price),
-        None if point.market_cap is None else exact(point.market_cap),
-        None if point.volume_24h is None else exact(point.volume_24h),
-        point.change_24h_pct,
-        point.source,
-        point.fetched_at,
-    )
+def _text(value: Decimal | None) -> str | None:
+    """A decimal as the positional text ExactDecimal stores on SQLite."""
+    if value is None:
+        return None
+    text = str(value)  # much faster than format(); the same unless exponent form
+    return format_decimal(value) if "E" in text else text
+
+
+def _render_sqlite(points: Iterable[PricePoint]) -> Iterator[tuple[Any, ...]]:
+    for p in points:
+        price = str(p.price)
+        if "E" in price:
+            price = format_decimal(p.price)
+        yield (
+            p.coin_id,
+            p.vs_currency,
+            p.observed_at,
+            price,
+            float(price),
+            _text(p.market_cap),
+            _text(p.volume_24h),
+            p.change_24h_pct,
+            p.source,
+            p.fetched_at,
+        )
+
+
+def _render_postgresql(points: Iterable[PricePoint]) -> Iterator[dict[str, Any]]:
+    for p in points:
+        yield {
+            "coin_id": p.coin_id,
+            "vs_currency": p.vs_currency,
+            "observed_at": p.observed_at,
+            "price": p.price,
+            "price_float": float(p.price),
+            "market_cap": p.market_cap,
+            "volume_24h": p.volume_24h,
+            "change_24h_pct": p.change_24h_pct,
+            "source": p.source,
+            "fetched_at": p.fetched_at,
+        }
 
 
 def write_points(
@@ -119,21 +148,17 @@ def write_points(
     Bind values are rendered once here (exact decimals as text on SQLite, as
     Decimal on PostgreSQL) and sent as large executemany batches of one
     statement compiled by SQLAlchemy Core; duplicates are skipped by the
-    unique key.
+    unique key. (Executing the Core statement with a list of dicts runs the
+    type processors per value and measured at about 0.4 of bare sqlite3.)
     """
     sql, positional = _insert_sql(session)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    exact: Callable[[Decimal], Any] = format_decimal if sqlite else Decimal
+    # SQLite binds by position (qmark); psycopg binds by name (pyformat).
+    rows: Iterator[Any] = (
+        _render_sqlite(points) if positional else _render_postgresql(points)
+    )
     connection = session.connection()
     written = 0
-    batch: list[Any] = []
-    for point in points:
-        row = _render(point, exact)
-        batch.append(row if positional else dict(zip(POINT_COLUMNS, row, strict=True)))
-        if len(batch) >= batch_size:
-            written += connection.exec_driver_sql(sql, batch).rowcount
-            batch = []
-    if batch:
+    while batch := list(islice(rows, batch_size)):
         written += connection.exec_driver_sql(sql, batch).rowcount
     return written
 
