@@ -206,7 +206,7 @@ def search_coins(
         acting_user(session, actor)
         rows = list(session.scalars(statement))
         shared = _shared_symbols(session, {row.symbol for row in rows})
-    return [_view(row, row.symbol in shared) for row in rows]
+        return [_view(row, row.symbol in shared) for row in rows]
 
 
 def _shared_symbols(session: Session, symbols: set[str]) -> set[str]:

@@ -326,15 +326,16 @@ class FakeCoinGecko:
             return _json(400, {"error": "invalid vs_currency"})
         at = self.clock()
         wanted = [i for i in query.get("ids", "").split(",") if i]
-        coins = [c for c in data.COINS if c.usd > 0 and (not wanted or c.id in wanted)]
-        if fault is not None and fault.name == "extra_id" and wanted:
-            coins = [c for c in data.COINS if c.usd > 0]
-        coins.sort(key=lambda c: -data.market_cap_of(c.id, "usd", at))
+        priced = sorted(
+            (c for c in data.COINS if c.usd > 0),
+            key=lambda c: -data.market_cap_of(c.id, "usd", at),
+        )
+        ranked = list(enumerate(priced, start=1))  # ranks are global, as upstream
+        if wanted and not (fault is not None and fault.name == "extra_id"):
+            ranked = [(rank, c) for rank, c in ranked if c.id in wanted]
         per_page = min(250, max(1, int(query.get("per_page", "100"))))
         page = max(1, int(query.get("page", "1")))
-        ranked = list(enumerate(coins, start=1))[
-            (page - 1) * per_page : page * per_page
-        ]
+        ranked = ranked[(page - 1) * per_page : page * per_page]
         stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         rows = [
             {
