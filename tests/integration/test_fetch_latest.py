@@ -191,3 +191,28 @@ def test_an_ordinary_user_cannot_start_a_fetch(db, client):
         fetch_latest(owner, db, client, ["usd"])
 
     assert stored_prices(db) == []
+
+
+def test_a_slow_answer_times_out_and_the_retry_gets_the_price(db, fake, sleep):
+    client = client_for(fake, sleep=sleep, timeout_seconds=0.3)
+    watch(db, client, "bitcoin")
+    fake.set_fault("slow", times=1, delay=1.0, endpoint="simple_price")
+
+    report = fetch_latest(SYSTEM, db, client, ["usd"])
+    client.close()
+
+    assert (report.status, report.calls_made, report.points_written) == ("ok", 2, 1)
+
+
+def test_a_wrong_demo_key_is_recorded_as_failed_with_the_reason(db, fake, client):
+    watch(db, client, "bitcoin")
+    keyed = client_for(fake, plan="demo", api_key="CG-wrong")
+
+    report = fetch_latest(SYSTEM, db, keyed, ["usd"])
+    keyed.close()
+
+    assert (report.status, report.calls_made) == ("failed", 1)
+    assert "API key" in (report.error or "")
+    assert "CG-wrong" not in (report.error or "")
+    assert fake.seen[-1].headers["x-cg-demo-api-key"] == "CG-wrong"
+    assert "CG-wrong" not in fake.seen[-1].path
