@@ -22,13 +22,21 @@ class LeaseKeeper:
     """Take or renew one lease every ``every`` seconds until stopped."""
 
     def __init__(
-        self, db: Database, name: str, owner: str, ttl_seconds: float, every: float
+        self,
+        db: Database,
+        name: str,
+        owner: str,
+        ttl_seconds: float,
+        every: float,
+        *,
+        announce: bool = True,
     ) -> None:
         self.db = db
         self.name = name
         self.owner = owner
         self.ttl_seconds = ttl_seconds
         self.every = every
+        self.announce = announce
         self._lock = threading.Lock()
         self._deadline = 0.0
         self._was_held = False
@@ -57,9 +65,9 @@ class LeaseKeeper:
             return taken
 
     def _log_change(self, taken: bool) -> None:
-        if taken and not self._was_held:
+        if taken and not self._was_held and self.announce:
             logger.info("%s now holds lease %r", self.owner, self.name)
-        elif self._was_held and not taken:
+        if self._was_held and not taken:
             logger.warning("%s lost lease %r", self.owner, self.name)
         self._was_held = taken
 

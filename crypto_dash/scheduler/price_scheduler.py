@@ -3,10 +3,11 @@
 Every process that runs a ``PriceScheduler`` ticks on its own clock, but only
 the holder of the ``prices`` lease runs the job, and every run also holds the
 ``prices.run`` lease, so processes that share a database fetch once per tick
-between them. The leader lease lives for ``lease_ttl_seconds`` (0.6 of the
-interval) and is renewed every ``heartbeat_seconds`` (0.2 of it) by a thread
-of its own, which a slow job never holds up; when the leader dies, another
-process takes over within 0.8 of an interval.
+between them. The leader lease lives for ``lease_ttl_seconds`` (3/4 of the
+interval) and is renewed every ``heartbeat_seconds`` (1/10 of it) by a thread
+of its own, which a slow job never holds up: a leader can miss six renewals in
+a row before it loses the lead, and when it dies another process takes over
+within 0.85 of an interval.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ class PriceScheduler:
         self.worker_id = worker_id or default_worker_id()
         self.interval_seconds = settings.fetch_interval_seconds
         self.first_run_delay_seconds = first_run_delay_seconds
-        self.lease_ttl_seconds = lease_ttl_seconds or 0.6 * self.interval_seconds
-        heartbeat = heartbeat_seconds or 0.2 * self.interval_seconds
+        self.lease_ttl_seconds = lease_ttl_seconds or 0.75 * self.interval_seconds
+        heartbeat = heartbeat_seconds or 0.1 * self.interval_seconds
         self._leader = LeaseKeeper(
             db, LEADER_LEASE, self.worker_id, self.lease_ttl_seconds, heartbeat
         )

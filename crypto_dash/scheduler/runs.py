@@ -57,7 +57,9 @@ def run_job(
             busy_with,
         )
         return RunOutcome(False, "busy", trigger, worker, busy_with=busy_with)
-    keeper = LeaseKeeper(db, RUN_LEASE, worker, lock_ttl_seconds, lock_ttl_seconds / 3)
+    keeper = LeaseKeeper(
+        db, RUN_LEASE, worker, lock_ttl_seconds, lock_ttl_seconds / 3, announce=False
+    )
     keeper.start()
     try:
         return _run(db, job, worker=worker, trigger=trigger)
