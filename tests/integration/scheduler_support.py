@@ -163,6 +163,8 @@ class ChildProcess:
             self.process.kill()
             code = self.process.wait(timeout=5)
         self._reader.join(timeout=5)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
         return code
 
     def log(self) -> str:
