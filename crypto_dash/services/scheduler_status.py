@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from crypto_dash.db.engine import Database
 from crypto_dash.db.models import FetchRun
+from crypto_dash.scheduler.price_scheduler import default_worker_id
 from crypto_dash.scheduler.runs import LEADER_LEASE, Job, RunOutcome, run_job
 from crypto_dash.services import audit, leases
 from crypto_dash.services.principal import Principal, require_admin
@@ -131,7 +132,7 @@ def fetch_now(
     db: Database,
     job: Job,
     *,
-    worker: str,
+    worker: str | None = None,
     lock_ttl_seconds: float = 60.0,
 ) -> RunOutcome:
     """Run the price job at once (administrators only), unless a run is going on.
@@ -140,9 +141,11 @@ def fetch_now(
     two administrators, or an administrator and the scheduler, in any
     processes, never fetch at the same time; the loser gets ``ran=False`` and
     status ``busy``. The job's own failures come back as status ``failed``.
+    ``worker`` names this process in the run (default: host, pid and a tag).
     """
     with db.read_session() as session:
         require_admin(session, actor)
+    worker = worker or default_worker_id()
     outcome = run_job(
         db, job, worker=worker, trigger="manual", lock_ttl_seconds=lock_ttl_seconds
     )
