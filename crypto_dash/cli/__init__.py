@@ -24,6 +24,7 @@ OPTIONAL_MODULES = (
     "crypto_dash.cli.serve",
     "crypto_dash.cli.prices",
     "crypto_dash.cli.export",
+    "crypto_dash.cli.worker",
 )
 
 
