@@ -18,4 +18,6 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # httpx logs every request URL at INFO; ours already says what it fetched.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    # APScheduler logs every tick at INFO; the scheduler writes its own line.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

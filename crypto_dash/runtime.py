@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from crypto_dash.db import migrate
 from crypto_dash.db.engine import Database
 from crypto_dash.services.auth import Authenticator
 from crypto_dash.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from crypto_dash.scheduler import PriceScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +22,8 @@ class Runtime:
     settings: Settings
     db: Database
     authenticator: Authenticator = field(init=False)
+    # Set by the server's start-up when this process runs the price scheduler.
+    scheduler: PriceScheduler | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.authenticator = Authenticator(self.db, self.settings)

@@ -17,6 +17,7 @@ import streamlit as st
 from starlette.concurrency import run_in_threadpool
 
 from crypto_dash.runtime import Runtime
+from crypto_dash.scheduler import start_scheduler
 from crypto_dash.server import ui
 from crypto_dash.server.api import ApiContext, api_routes
 
@@ -27,11 +28,17 @@ SCRIPT = PROJECT_ROOT / "streamlit_app.py"
 
 
 def start_background(runtime: Runtime) -> Callable[[], None]:
-    """Start the background work (the price scheduler); return how to stop it.
+    """Start the price scheduler unless it is off here; return how to stop it."""
+    scheduler = start_scheduler(runtime)
+    runtime.scheduler = scheduler
+    if scheduler is None:
+        return lambda: None
 
-    The scheduler's engineer plugs in here; until then nothing runs.
-    """
-    return lambda: None
+    def stop() -> None:
+        runtime.scheduler = None
+        scheduler.shutdown(wait=True)
+
+    return stop
 
 
 def create_app(

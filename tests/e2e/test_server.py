@@ -144,3 +144,81 @@ def test_sigterm_runs_the_shutdown_half_of_the_lifespan(server):
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
     assert code in (0, -signal.SIGTERM)
     assert "crypto_dash server stopped" in log.read_text()
+
+
+def test_the_server_runs_one_scheduler_that_fetches_and_stops_on_sigterm(tmp_path):
+    from tests.fake_coingecko import FakeCoinGecko
+
+    fake = FakeCoinGecko().start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTO_DASH_")}
+    env |= {
+        "CRYPTO_DASH_DATA_DIR": str(tmp_path / "data"),
+        "CRYPTO_DASH_BCRYPT_ROUNDS": "4",
+        "CRYPTO_DASH_COINGECKO_BASE_URL": fake.base_url,
+        "CRYPTO_DASH_COINGECKO_CALLS_PER_MINUTE": "600",
+        "CRYPTO_DASH_FETCH_INTERVAL_SECONDS": "2",
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crypto_dash",
+            "create-admin",
+            "root",
+            "--password-stdin",
+        ],
+        input=PASSWORD,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "crypto_dash", "create-org", "Acme", "--owner", "root"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "crypto_dash", "watch", "Acme", "bitcoin"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crypto_dash", "serve", "--port", "0"],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = wait_for(log, READY).group(1)
+        for _ in range(3):  # new HTTP clients must not start another scheduler
+            assert httpx.get(f"{base}/_stcore/health", timeout=10).text == "ok"
+        wait_for(log, re.compile(r"price fetch finished: ok"), timeout=40)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        fake.stop()
+
+    text = log.read_text()
+    assert text.count("price scheduler started") == 1
+    assert text.count("price scheduler stopped") == 1
+    assert fake.calls["simple_price"] >= 1
+    runtime = open_runtime(load_settings(env))
+    with runtime.db.read_session() as session:
+        from sqlalchemy import func, select
+
+        from crypto_dash.db.models import MarketPrice
+
+        stored = session.scalar(select(func.count()).select_from(MarketPrice))
+    runtime.close()
+    assert stored >= 1
