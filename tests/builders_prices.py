@@ -68,7 +68,7 @@ def add_series_in_sql(
 ) -> None:
     """Insert ``count`` five-minute points generated inside the database."""
     if db.dialect == "postgresql":
-        numbers = "SELECT g AS i FROM generate_series(0, :n - 1) AS g"
+        numbers = "SELECT CAST(g AS bigint) AS i FROM generate_series(0, :n - 1) AS g"
         price = (
             "CAST((1000 + (i * 7919) % 5003) || '.'"
             " || lpad(CAST(i % 100000 AS text), 5, '0') AS numeric)"

@@ -239,7 +239,7 @@ def query_buckets(
 # the buckets come from a recursive CTE and each is read by index range
 # subqueries: open and close are one seek each, and high, low and count share
 # one range scan, packed into one text value because a scalar subquery returns
-# one column. %.17g keeps every bit of the float.
+# one column. %!.17g keeps every bit of the float (plain %g stops at 16 digits).
 _SQLITE_BUCKETS = sa.text(
     """
     WITH RECURSIVE b(s) AS (
@@ -251,7 +251,7 @@ _SQLITE_BUCKETS = sa.text(
             AND p.observed_at >= max(b.s, :start) AND p.observed_at < b.s + :width
             AND p.observed_at < :end
           ORDER BY p.observed_at LIMIT 1),
-        (SELECT printf('%.17g %.17g %d', max(p.price_float), min(p.price_float),
+        (SELECT printf('%!.17g %!.17g %d', max(p.price_float), min(p.price_float),
                        count(*))
            FROM market_prices p
           WHERE p.coin_id = c.id AND p.vs_currency = :vs
