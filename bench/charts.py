@@ -7,6 +7,7 @@ Target: the bucketed query takes at most 0.5 of the bare read's time.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 
@@ -60,6 +61,7 @@ def main() -> None:
     print(f"chart / bare = {ratio:.2f} (target <= 0.50: {verdict})")
     raw.close()
     db.dispose()
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

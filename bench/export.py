@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -138,6 +139,7 @@ def main() -> None:
         f" (target within 20: {'met' if abs(growth) <= 20 else 'MISSED'})"
     )
     db.dispose()
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":
