@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from crypto_dash.db.engine import Database
 from crypto_dash.db.models import Membership, Organization, PriceEntry, Role
@@ -107,15 +108,7 @@ def create_entry(
 def delete_entry(actor: Principal, db: Database, entry_id: int) -> None:
     """Delete one of the organization's entries (editors, owners, admins)."""
     with db.session() as session:
-        row = session.get(PriceEntry, _entry_id(entry_id))
-        if row is None:
-            raise NotFound("No such price entry.")
-        try:
-            require_role(
-                session, actor, row.organization_id, Role.EDITOR, "delete price entries"
-            )
-        except NotFound:
-            raise NotFound("No such price entry.") from None
+        row = _entry_for(session, actor, entry_id, Role.EDITOR, "delete price entries")
         org = session.get(Organization, row.organization_id)
         session.delete(row)
         audit.record(
@@ -134,14 +127,21 @@ def delete_entry(actor: Principal, db: Database, entry_id: int) -> None:
 def get_entry(actor: Principal, db: Database, entry_id: int) -> PriceEntryView:
     """Return one entry of an organization the caller belongs to."""
     with db.read_session() as session:
-        row = session.get(PriceEntry, _entry_id(entry_id))
-        if row is None:
-            raise NotFound("No such price entry.")
-        try:
-            require_role(session, actor, row.organization_id, Role.VIEWER, "see it")
-        except NotFound:
-            raise NotFound("No such price entry.") from None
-        return _view(row)
+        return _view(_entry_for(session, actor, entry_id, Role.VIEWER, "see it"))
+
+
+def _entry_for(
+    session: Session, actor: Principal, entry_id: object, needed: Role, what: str
+) -> PriceEntry:
+    """Load an entry the caller may act on; another tenant's reads as missing."""
+    row = session.get(PriceEntry, _entry_id(entry_id))
+    if row is None:
+        raise NotFound("No such price entry.")
+    try:
+        require_role(session, actor, row.organization_id, needed, what)
+    except NotFound:
+        raise NotFound("No such price entry.") from None
+    return row
 
 
 def _entry_id(raw: object) -> int:
@@ -161,22 +161,11 @@ def list_entries(
     ordering: str = "-timestamp",
 ) -> Page[PriceEntryView]:
     """List the organization's entries, paginated and ordered."""
-    page = page or PageRequest()
     with db.read_session() as session:
         org = _load(session, org_id)
         require_role(session, actor, org.id, Role.VIEWER, "see its prices")
-        order = _order_by(ordering or "-timestamp", db.dialect)
         where = PriceEntry.organization_id == org.id
-        total = session.scalar(select(func.count()).where(where)) or 0
-        rows = session.scalars(
-            select(PriceEntry)
-            .where(where)
-            .order_by(*order)
-            .offset(page.offset)
-            .limit(page.size)
-        )
-        items = [_view(row) for row in rows]
-    return Page(items=items, total=total, page=page.page, size=page.size)
+        return _page(session, db.dialect, where, page or PageRequest(), ordering)
 
 
 def list_my_entries(
@@ -186,23 +175,32 @@ def list_my_entries(
     ordering: str = "-timestamp",
 ) -> Page[PriceEntryView]:
     """List the entries of every organization the caller is a member of."""
-    page = page or PageRequest()
     with db.read_session() as session:
         acting_user(session, actor)
-        order = _order_by(ordering or "-timestamp", db.dialect)
         mine = select(Membership.organization_id).where(
             Membership.user_id == actor.user_id
         )
         where = PriceEntry.organization_id.in_(mine)
-        total = session.scalar(select(func.count()).where(where)) or 0
-        rows = session.scalars(
-            select(PriceEntry)
-            .where(where)
-            .order_by(*order)
-            .offset(page.offset)
-            .limit(page.size)
-        )
-        items = [_view(row) for row in rows]
+        return _page(session, db.dialect, where, page or PageRequest(), ordering)
+
+
+def _page(
+    session: Session,
+    dialect: str,
+    where: ColumnElement[bool],
+    page: PageRequest,
+    ordering: str,
+) -> Page[PriceEntryView]:
+    order = _order_by(ordering or "-timestamp", dialect)
+    total = session.scalar(select(func.count()).where(where)) or 0
+    rows = session.scalars(
+        select(PriceEntry)
+        .where(where)
+        .order_by(*order)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    items = [_view(row) for row in rows]
     return Page(items=items, total=total, page=page.page, size=page.size)
 
 

@@ -142,39 +142,35 @@ def _by_id(session: Session, user_id: int) -> User:
 
 def set_active(actor: Principal, db: Database, user_id: int, active: bool) -> UserView:
     """Disable or re-enable an account; disabling ends its sessions at once."""
-    with db.session() as session:
-        require_admin(session, actor)
-        user = _by_id(session, user_id)
-        if not active and user.id == actor.user_id:
-            raise ValidationError.for_field(
-                "user", "You cannot disable your own account."
-            )
-        user.is_active = active
-        user.token_version += 1
-        action = "user.enabled" if active else "user.disabled"
-        audit.record(
-            session,
-            actor,
-            action,
-            object_type="user",
-            object_id=user.id,
-            username=user.username,
-        )
-        return _view(user)
+    action = "user.enabled" if active else "user.disabled"
+    refusal = None if active else "You cannot disable your own account."
+    return _set_flag(actor, db, user_id, "is_active", active, action, refusal)
 
 
 def set_admin(actor: Principal, db: Database, user_id: int, admin: bool) -> UserView:
     """Grant or withdraw administrator rights."""
+    action = "user.made_admin" if admin else "user.admin_removed"
+    refusal = None if admin else "You cannot withdraw your own administrator rights."
+    return _set_flag(actor, db, user_id, "is_admin", admin, action, refusal)
+
+
+def _set_flag(
+    actor: Principal,
+    db: Database,
+    user_id: int,
+    flag: str,
+    value: bool,
+    action: str,
+    refusal_for_self: str | None,
+) -> UserView:
+    """Change a flag of an account, end its tokens, and audit it."""
     with db.session() as session:
         require_admin(session, actor)
         user = _by_id(session, user_id)
-        if not admin and user.id == actor.user_id:
-            raise ValidationError.for_field(
-                "user", "You cannot withdraw your own administrator rights."
-            )
-        user.is_admin = admin
+        if refusal_for_self and user.id == actor.user_id:
+            raise ValidationError.for_field("user", refusal_for_self)
+        setattr(user, flag, value)
         user.token_version += 1
-        action = "user.made_admin" if admin else "user.admin_removed"
         audit.record(
             session,
             actor,

@@ -158,38 +158,19 @@ def test_the_server_runs_one_scheduler_that_fetches_and_stops_on_sigterm(tmp_pat
         "CRYPTO_DASH_COINGECKO_CALLS_PER_MINUTE": "600",
         "CRYPTO_DASH_FETCH_INTERVAL_SECONDS": "2",
     }
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "crypto_dash",
-            "create-admin",
-            "root",
-            "--password-stdin",
-        ],
-        input=PASSWORD,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=60,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "crypto_dash", "create-org", "Acme", "--owner", "root"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "crypto_dash", "watch", "Acme", "bitcoin"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
+    create_admin(env)
+    for command in (
+        ["create-org", "Acme", "--owner", "root"],
+        ["watch", "Acme", "bitcoin"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "crypto_dash", *command],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
     log = tmp_path / "server.log"
     with log.open("w") as sink:
         process = subprocess.Popen(

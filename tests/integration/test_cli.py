@@ -13,14 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "long enough pw"
 
 
-@pytest.fixture
-def cli(tmp_path, db_url):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTO_DASH_")} | {
-        "CRYPTO_DASH_DATA_DIR": str(tmp_path / "data"),
-        "CRYPTO_DASH_DATABASE_URL": db_url,
-        "CRYPTO_DASH_BCRYPT_ROUNDS": "4",
-        "PYTHONPATH": str(ROOT),
-    }
+def runner(env_extra: dict[str, str], cwd: Path):
+    """Run ``python -m crypto_dash`` in a fresh process, as a user would."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTO_DASH_")}
+    env |= {"PYTHONPATH": str(ROOT), "CRYPTO_DASH_BCRYPT_ROUNDS": "4", **env_extra}
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -29,27 +25,24 @@ def cli(tmp_path, db_url):
             capture_output=True,
             text=True,
             env=env,
-            cwd=tmp_path,
+            cwd=cwd,
             timeout=120,
         )
 
     return run
 
 
-def test_migrate_then_create_admin_work_on_an_empty_data_dir(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTO_DASH_")}
-    env |= {"PYTHONPATH": str(ROOT), "CRYPTO_DASH_BCRYPT_ROUNDS": "4"}
+@pytest.fixture
+def cli(tmp_path, db_url):
+    data = {
+        "CRYPTO_DASH_DATA_DIR": str(tmp_path / "data"),
+        "CRYPTO_DASH_DATABASE_URL": db_url,
+    }
+    return runner(data, tmp_path)
 
-    def run(*args, stdin=""):
-        return subprocess.run(
-            [sys.executable, "-m", "crypto_dash", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+
+def test_migrate_then_create_admin_work_on_an_empty_data_dir(tmp_path):
+    run = runner({}, tmp_path)
 
     migrated = run("migrate")
     created = run("create-admin", "root", "--password-stdin", stdin=PASSWORD + "\n")
