@@ -185,7 +185,17 @@ def pager(key: str, result: Page[T], noun: str) -> None:
     """The page buttons (only when there is more than one page) and the count."""
     if result.pages > 1:
         st.pagination(result.pages, key=key)
-    st.caption(f"{result.total} {noun} in all, page {result.page} of {result.pages}.")
+    st.caption(
+        f"{count(result.total, noun)} in all, page {result.page} of {result.pages}."
+    )
+
+
+def count(number: int, plural: str) -> str:
+    """'1 entry', '2 entries': a count with its noun in the right number."""
+    if number != 1:
+        return f"{number} {plural}"
+    singular = plural[:-3] + "y" if plural.endswith("ies") else plural.removesuffix("s")
+    return f"1 {singular}"
 
 
 def reset_pager(key: str) -> Callable[[], None]:

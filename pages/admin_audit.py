@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pandas as pd
@@ -71,9 +70,10 @@ def event_table(frame: shared.Frame, events: list[AuditEntry]) -> None:
             ),
             "Who": event.actor,
             "What": event.action,
-            "Object": f"{event.object_type} {event.object_id}",
             "Organization": event.organization_name or "-",
-            "Details": json.dumps(event.details, sort_keys=True),
+            "Details": ", ".join(f"{k}: {v}" for k, v in sorted(event.details.items())),
+            # Last: an organization's id is a long UUID that would push the rest off.
+            "Object": f"{event.object_type} {event.object_id}",
         }
         for event in events
     ]

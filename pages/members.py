@@ -56,9 +56,11 @@ def change_form(
 ) -> None:
     by_id = {person.user_id: person for person in people}
     who, role = st.columns(2)
+    # Others first, so that the form never starts out aimed at yourself.
+    ids = sorted(by_id, key=lambda uid: uid == frame.principal.user_id)
     user_id = who.selectbox(
         "Member",
-        list(by_id),
+        ids,
         format_func=lambda uid: by_id[uid].username,
         key="member_pick",
     )

@@ -42,6 +42,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             "server.fileWatcherType": "none",
             "server.runOnSave": False,
             "browser.gatherUsageStats": False,
+            # A self-hosted dashboard has nothing to deploy: hide that menu.
+            "client.toolbarMode": "minimal",
         }
     )
     return 0

@@ -216,4 +216,4 @@ def test_admin_actions_on_the_page_are_audited_under_the_admins_name(
     at.selectbox(key="audit_what").select("user.created").run()
 
     assert column(at, "Who")[0] == "root"
-    assert '"username": "dave"' in column(at, "Details")[0]
+    assert "username: dave" in column(at, "Details")[0]
