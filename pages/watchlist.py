@@ -175,7 +175,10 @@ def _backfill_message(report: BackfillReport) -> str:
     if report.status == "ok":
         return f"Backfill done: {points}."
     reason = (report.error or report.status).rstrip(".")
-    return f"Backfill stopped ({report.status}): {reason}. {points}; run it again to resume."
+    return (
+        f"Backfill stopped ({report.status}): {reason}. {points}; "
+        "run it again to resume."
+    )
 
 
 def backfill(frame: shared.Frame, items: list[WatchedCoin]) -> None:
