@@ -45,9 +45,20 @@ def build_frame(principal: Principal) -> shared.Frame:
 
 
 def pages_for(current: shared.Frame) -> dict[str, list[st.Page]]:
-    """The menu: organizations for everyone, the chosen one's pages, admin pages."""
-    work = [st.Page("pages/organizations.py", title="Organizations", default=True)]
-    if current.org is not None:
+    """The menu: organizations for everyone, the chosen one's pages, admin pages.
+
+    With an organization chosen, its dashboard is the start page.
+    """
+    chosen = current.org is not None
+    work = [
+        st.Page("pages/organizations.py", title="Organizations", default=not chosen)
+    ]
+    if chosen:
+        work[:0] = [
+            st.Page("pages/dashboard.py", title="Dashboard", default=True),
+            st.Page("pages/watchlist.py", title="Watchlist"),
+            st.Page("pages/history.py", title="Price history"),
+        ]
         work.append(st.Page("pages/members.py", title="Members"))
         work.append(st.Page("pages/price_entries.py", title="Price entries"))
     menu = {"Dashboard": work}
@@ -55,6 +66,7 @@ def pages_for(current: shared.Frame) -> dict[str, list[st.Page]]:
         menu["Administration"] = [
             st.Page("pages/admin_users.py", title="Users"),
             st.Page("pages/admin_audit.py", title="Audit log"),
+            st.Page("pages/admin_scheduler.py", title="Scheduler"),
         ]
     return menu
 

@@ -229,3 +229,31 @@ def local_to_utc(value: datetime | None, zone: tzinfo) -> datetime | None:
         return None
     aware = value if value.tzinfo else value.replace(tzinfo=zone)
     return aware.astimezone(UTC)
+
+
+# -- helpers of the market pages (watchlist, dashboard, history, scheduler) -------
+
+
+def show_age(age: timedelta | None) -> str:
+    """How old a price is, for a person: "45 s", "12 min", "3 h 5 min", "2 days"."""
+    if age is None:
+        return "-"
+    seconds = max(0, int(age.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days = seconds // 86400
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
+def show_optional_time(value: datetime | None, zone: tzinfo) -> str:
+    return "-" if value is None else show_time(value, zone)
+
+
+def show_amount(value: object) -> str:
+    """A large amount (a market cap) with thousands separators, or "-"."""
+    return "-" if value is None else f"{value:,.0f}"

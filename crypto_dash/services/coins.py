@@ -209,6 +209,13 @@ def search_coins(
         return [_view(row, row.symbol in shared) for row in rows]
 
 
+def catalogue_size(actor: Principal, db: Database) -> int:
+    """How many coins the stored catalogue holds (any signed-in user)."""
+    with db.read_session() as session:
+        acting_user(session, actor)
+        return session.scalar(select(func.count()).select_from(Coin)) or 0
+
+
 def _shared_symbols(session: Session, symbols: set[str]) -> set[str]:
     if not symbols:
         return set()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto_dash.db.engine import Database
@@ -15,6 +15,7 @@ from crypto_dash.db.models import FetchRun
 from crypto_dash.scheduler.price_scheduler import default_worker_id
 from crypto_dash.scheduler.runs import LEADER_LEASE, Job, RunOutcome, run_job
 from crypto_dash.services import audit, leases
+from crypto_dash.services.pagination import Page, PageRequest
 from crypto_dash.services.principal import Principal, require_admin
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class RunView:
     coins_requested: int
     error: str | None
     worker: str | None
+    kind: str = "latest"  # latest | backfill
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ def _view(row: FetchRun) -> RunView:
         coins_requested=row.coins_requested,
         error=row.error,
         worker=row.worker,
+        kind=row.kind,
     )
 
 
@@ -160,3 +163,25 @@ def fetch_now(
                 status=outcome.status,
             )
     return outcome
+
+
+def list_fetch_runs(
+    actor: Principal, db: Database, page: PageRequest, *, kind: str | None = None
+) -> Page[RunView]:
+    """Fetch runs, newest first, scheduled, manual and backfills (administrators).
+
+    ``kind`` keeps only ``latest`` (the price fetches) or ``backfill`` runs.
+    """
+    with db.read_session() as session:
+        require_admin(session, actor)
+        query = select(FetchRun)
+        if kind:
+            query = query.where(FetchRun.kind == kind)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(
+            query.order_by(FetchRun.started_at.desc(), FetchRun.id.desc())
+            .offset(page.offset)
+            .limit(page.size)
+        )
+        items = [_view(row) for row in rows]
+    return Page(items=items, total=total or 0, page=page.page, size=page.size)

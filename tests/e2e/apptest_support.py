@@ -66,10 +66,14 @@ def open_app(
 
 ALL_PAGES = (
     "pages/organizations.py",
+    "pages/dashboard.py",
+    "pages/watchlist.py",
+    "pages/history.py",
     "pages/members.py",
     "pages/price_entries.py",
     "pages/admin_users.py",
     "pages/admin_audit.py",
+    "pages/admin_scheduler.py",
 )
 
 
@@ -95,7 +99,15 @@ def shown(at: AppTest, kind: str) -> list[str]:
 def keys(at: AppTest) -> set[str]:
     """The keys of every widget on the page and in dialogs: which controls exist."""
     found = set()
-    for kind in ("button", "text_input", "selectbox", "toggle", "datetime_input"):
+    for kind in (
+        "button",
+        "text_input",
+        "selectbox",
+        "multiselect",
+        "radio",
+        "toggle",
+        "datetime_input",
+    ):
         found.update(w.key for w in getattr(at, kind) if w.key)
     return found
 

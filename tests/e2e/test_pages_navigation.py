@@ -14,6 +14,9 @@ __all__ = ["open_app"]
 
 ORG_PAGES = [
     "pages/organizations.py",
+    "pages/dashboard.py",
+    "pages/watchlist.py",
+    "pages/history.py",
     "pages/members.py",
     "pages/price_entries.py",
 ]
@@ -112,7 +115,7 @@ def test_the_choice_falls_back_to_another_organization_when_its_own_is_deleted(
     at.run()
 
     assert at.sidebar.selectbox(key="org_selector").options == ["Acme (owner)"]
-    assert at.title[0].value == "Organizations"
+    assert at.title[0].value == "Dashboard of Acme"
     assert not at.exception
 
 

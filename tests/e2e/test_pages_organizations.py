@@ -13,12 +13,18 @@ __all__ = ["open_app"]
 MANAGE_KEYS = {"org_rename_submit", "org_delete"}
 
 
+def open_orgs(open_app, principal, **options):
+    """The organizations page (the dashboard is the start page once one is chosen)."""
+    at = open_app(principal, **options)
+    return at.switch_page("pages/organizations.py").run()
+
+
 def test_a_user_in_no_organization_is_told_how_to_get_one(
     db: Database, open_app
 ) -> None:
     loner = make_user(db, "nobody")
 
-    at = open_app(loner)
+    at = open_orgs(open_app, loner)
 
     assert shown(at, "info") == [
         "You are not in any organization yet. Create one above, or ask an "
@@ -31,7 +37,7 @@ def test_creating_an_organization_makes_the_creator_its_owner_and_chooses_it(
 ) -> None:
     alice = make_user(db, "alice")
     make_org(db, "Acme", alice)
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
 
     at.text_input(key="org_create_name").input("  Zeta   Labs ")
     at.button(key="org_create_submit").click().run()
@@ -48,7 +54,7 @@ def test_creating_an_organization_makes_the_creator_its_owner_and_chooses_it(
 def test_a_taken_name_is_refused_with_the_reason(db: Database, open_app) -> None:
     alice = make_user(db, "alice")
     make_org(db, "Acme", make_user(db, "bob"))
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
 
     at.text_input(key="org_create_name").input("ACME")
     at.button(key="org_create_submit").click().run()
@@ -69,7 +75,7 @@ def test_the_list_shows_only_the_users_organizations_with_role_and_members(
     join(db, beta.id, alice, Role.VIEWER)
     make_org(db, "Hidden", bob)
 
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
 
     assert column(at, "Name") == ["Acme", "Beta"]
     assert column(at, "Your role") == ["owner", "viewer"]
@@ -82,7 +88,7 @@ def test_search_role_filter_and_order_narrow_the_list(db: Database, open_app) ->
     for name in ("Acme Research", "Acme Trading", "Beta"):
         make_org(db, name, alice)
     join(db, make_org(db, "Acme Viewers", bob).id, alice, Role.VIEWER)
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
 
     at.text_input(key="org_search").input("acme").run()
     assert column(at, "Name") == [
@@ -106,7 +112,7 @@ def test_search_role_filter_and_order_narrow_the_list(db: Database, open_app) ->
 def test_created_dates_filter_in_the_viewers_zone(db: Database, open_app) -> None:
     alice = make_user(db, "alice")
     org = make_org(db, "Acme", alice)
-    at = open_app(alice, timezone="Asia/Tokyo")
+    at = open_orgs(open_app, alice, timezone="Asia/Tokyo")
     created_local = org.created_at.astimezone(at.session_state["frame"].zone).date()
 
     at.date_input(key="org_from").set_value(created_local).run()
@@ -130,7 +136,7 @@ def test_times_are_shown_in_the_viewers_zone_and_the_zone_is_named(
     alice = make_user(db, "alice")
     org = make_org(db, "Acme", alice)
 
-    at = open_app(alice, timezone="America/New_York")
+    at = open_orgs(open_app, alice, timezone="America/New_York")
 
     shown_time = column(at, "Created (America/New_York)")[0]
     expected = org.created_at.astimezone(at.session_state["frame"].zone)
@@ -141,7 +147,7 @@ def test_without_a_browser_zone_times_are_in_utc(db: Database, open_app) -> None
     alice = make_user(db, "alice")
     make_org(db, "Acme", alice)
 
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
 
     assert len(column(at, "Created (UTC)")) == 1
 
@@ -149,7 +155,7 @@ def test_without_a_browser_zone_times_are_in_utc(db: Database, open_app) -> None
 def test_the_owner_renames_the_organization(db: Database, open_app) -> None:
     alice = make_user(db, "alice")
     org = make_org(db, "Acme", alice)
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
 
     at.text_input(key="org_rename_name").input("Acme Holdings")
     at.button(key="org_rename_submit").click().run()
@@ -168,7 +174,7 @@ def test_editors_and_viewers_get_no_rename_or_delete_controls(
         member = make_user(db, name)
         join(db, org.id, member, role)
 
-        at = open_app(member)
+        at = open_orgs(open_app, member)
 
         assert not keys(at) & MANAGE_KEYS
         assert (
@@ -184,7 +190,7 @@ def test_delete_asks_first_and_says_what_goes_with_the_organization(
     org = make_org(db, "Acme", alice)
     join(db, org.id, make_user(db, "bob"), Role.EDITOR)
     price_entries.create_entry(alice, db, org.id, "BTC", "65000.5")
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
 
     at.button(key="org_delete").click().run()
 
@@ -198,7 +204,7 @@ def test_delete_asks_first_and_says_what_goes_with_the_organization(
 def test_cancelling_the_delete_keeps_the_organization(db: Database, open_app) -> None:
     alice = make_user(db, "alice")
     org = make_org(db, "Acme", alice)
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
     at.button(key="org_delete").click().run()
     assert "org_delete_confirm" in keys(at)
 
@@ -213,7 +219,7 @@ def test_confirming_the_delete_removes_the_organization_and_its_pages(
 ) -> None:
     alice = make_user(db, "alice")
     make_org(db, "Acme", alice)
-    at = open_app(alice)
+    at = open_orgs(open_app, alice)
     at.button(key="org_delete").click().run()
 
     at.button(key="org_delete_confirm").click().run()
@@ -231,7 +237,7 @@ def test_an_admin_can_list_every_organization_and_manage_one_they_are_not_in(
     bob = make_user(db, "bob")
     make_org(db, "Acme", bob)
     make_org(db, "Beta", bob)
-    at = open_app(admin)
+    at = open_orgs(open_app, admin)
     assert shown(at, "info")[0].startswith("No organization matches")
 
     at.toggle(key="org_all").set_value(True).run()
