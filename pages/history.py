@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from crypto_dash.server.app import EXPORT_PATH
+from crypto_dash.server.export_route import EXPORT_PATH
 from crypto_dash.services import history, watchlist
 from crypto_dash.services.history import PriceHistory
 from crypto_dash.services.watchlist import WatchedCoin

@@ -23,14 +23,13 @@ from crypto_dash.scheduler import start_scheduler
 from crypto_dash.server import ui
 from crypto_dash.server.api import ApiContext, api_routes
 from crypto_dash.server.api.session import COOKIE_NAME
-from crypto_dash.server.export_route import make_export_endpoint
+from crypto_dash.server.export_route import EXPORT_PATH, make_export_endpoint
 from crypto_dash.services.principal import Principal
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = PROJECT_ROOT / "streamlit_app.py"
-EXPORT_PATH = "/api/export/prices.csv"
 
 
 def start_background(runtime: Runtime) -> Callable[[], None]:

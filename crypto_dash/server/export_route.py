@@ -28,6 +28,7 @@ from crypto_dash.services.principal import Principal
 
 logger = logging.getLogger(__name__)
 
+EXPORT_PATH = "/api/export/prices.csv"  # where crypto_dash.server.app mounts it
 CSV_TYPE = "text/csv; charset=utf-8"
 STATUS = {
     ValidationError: 400,

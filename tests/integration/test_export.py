@@ -18,6 +18,8 @@ from crypto_dash.errors import NotFound, ValidationError
 from crypto_dash.runtime import Runtime
 from crypto_dash.server.export_route import make_export_endpoint
 from crypto_dash.services import export
+from crypto_dash.settings import Settings
+from tests.api_support import SECRET
 from tests.builders import join, make_org, make_user
 from tests.builders_prices import (
     YEAR_START,
@@ -169,7 +171,8 @@ def test_a_million_rows_stream_in_chunks_of_ten_thousand(db, acme):
 
 
 def route_client(db, principal):
-    runtime = Runtime(settings=None, db=db)  # type: ignore[arg-type]
+    settings = Settings(database_url=db.url, jwt_secret=SECRET)
+    runtime = Runtime(settings=settings, db=db)
     endpoint = make_export_endpoint(lambda: runtime, lambda request: principal)
     app = Starlette(routes=[Route("/api/export.csv", endpoint)])
     return httpx.AsyncClient(

@@ -8,7 +8,8 @@ import io
 import pytest
 
 from crypto_dash.server.api.session import COOKIE_NAME
-from crypto_dash.server.app import EXPORT_PATH, export_route
+from crypto_dash.server.app import export_route
+from crypto_dash.server.export_route import EXPORT_PATH
 from tests.api_support import bearer, make_client, make_runtime, sign_in
 from tests.builders import make_org, make_user
 from tests.builders_prices import add_coin, add_points, watch
