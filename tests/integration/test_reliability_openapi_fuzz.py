@@ -14,8 +14,8 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 from starlette.applications import Starlette
 
 from crypto_dash.server.api import ApiContext, api_routes
