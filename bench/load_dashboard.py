@@ -1,9 +1,12 @@
 """Benchmark: 20 concurrent dashboard sessions rendering a page, server-side.
 
 Each session is a Streamlit ``AppTest`` (the real ``streamlit_app.py`` and its
-pages, without a browser) in a thread of its own, signed in as an editor of an
-organization with 500 price entries. Every session opens the app, switches to
-the page and re-runs it ``--rounds`` times, as a browser does on each click.
+pages, without a browser) in a process of its own, signed in as an editor of an
+organization with 500 price entries. (AppTest in threads of one process is not
+safe: runs tear down each other's Streamlit runtime, and CPython 3.11 can fail
+compiling a page in two threads at once; a server has one runtime for all.)
+Every session opens the app, switches to the page and re-runs it ``--rounds``
+times, as a browser does on each click.
 Prints the server-side render time of one page run: p50, p95 and max.
 
     python bench/load_dashboard.py [--sessions 20] [--rounds 10] \
@@ -17,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
+import multiprocessing.synchronize
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -81,11 +85,21 @@ def prepare(url: str, sessions: int) -> list[Principal]:
 
 
 def session(
-    principal: Principal, page: str, rounds: int, times: list[float], errors: list[str]
+    principal: Principal,
+    page: str,
+    rounds: int,
+    start: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.Queue,
 ) -> None:
+    times: list[float] = []
+    errors: list[str] = []
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     try:
         at = AppTest.from_file(ENTRY, default_timeout=120)
         at.session_state["principal"] = principal
+        start.wait()
         at.run()
         at.switch_page(page)
         for _ in range(rounds):
@@ -98,6 +112,7 @@ def session(
             errors.append(f"{principal.username}: the page showed no entries")
     except Exception as exc:  # noqa: BLE001 - counted and reported
         errors.append(f"{type(exc).__name__}: {exc}")
+    results.put((times, errors))
 
 
 def main() -> None:
@@ -112,24 +127,27 @@ def main() -> None:
         os.environ["CRYPTO_DASH_DATABASE_URL"] = url
         os.environ["CRYPTO_DASH_DATA_DIR"] = folder
         navigation_only()
-        for name in list(logging.root.manager.loggerDict):
-            if name.startswith("streamlit"):
-                logging.getLogger(name).setLevel(logging.ERROR)
         editors = prepare(url, args.sessions)
-        times: list[float] = []
-        errors: list[str] = []
-        threads = [
-            threading.Thread(
-                target=session, args=(p, args.page, args.rounds, times, errors)
+        start = multiprocessing.Barrier(args.sessions)
+        results: multiprocessing.Queue = multiprocessing.Queue()
+        workers = [
+            multiprocessing.Process(
+                target=session, args=(p, args.page, args.rounds, start, results)
             )
             for p in editors
         ]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        took = time.monotonic() - started
+        began = time.monotonic()
+        for worker in workers:
+            worker.start()
+        times: list[float] = []
+        errors: list[str] = []
+        for _ in workers:
+            done, failed = results.get(timeout=600)
+            times += done
+            errors += failed
+        for worker in workers:
+            worker.join()
+        took = time.monotonic() - began
     print(f"{args.sessions} concurrent sessions x {args.rounds} runs of {args.page}")
     print(f"page runs: {len(times)} in {took:.1f} s, errors: {len(errors)}")
     print(
