@@ -143,7 +143,8 @@ def test_two_servers_and_a_worker_share_data_sign_ins_and_one_fetch_per_tick(
     assert ticked, worker.log()
     assert calls in (len(runs), len(runs) + 1)  # a fetch may be in flight
     assert calls <= elapsed / INTERVAL + 1
-    assert {run.status for run in runs} == {"ok"}
+    assert {run.status for run in runs[:-1]} == {"ok"}
+    assert runs[-1].status in ("ok", "running")  # the latest may be in flight
     assert len({run.worker for run in runs}) == 1
     assert all(gap > 0.5 * INTERVAL for gap in gaps(runs))
     assert all("price scheduler started" not in log.read_text() for log in logs)
