@@ -67,6 +67,7 @@ class MarketCoin:
 
 
 def _refuse_constant(name: str) -> Any:
+    logger.warning("rejected CoinGecko body: it holds the non-number %s", name)
     raise BadPayload(f"CoinGecko sent the non-number {name}.")
 
 
@@ -75,6 +76,7 @@ def loads_exact(text: str) -> Any:
     try:
         return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except ValueError as exc:
+        logger.warning("rejected CoinGecko body: not valid JSON (%s)", exc)
         raise BadPayload("CoinGecko sent a body that is not valid JSON.") from exc
 
 

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 FUTURE_SKEW = timedelta(minutes=5)
 ORDER_FIELDS = ("id", "price", "timestamp")
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,12 @@ def _entry_id(raw: object) -> int:
     if isinstance(raw, bool):
         raise NotFound("No such price entry.")
     try:
-        return int(str(raw))
+        value = int(str(raw))
     except ValueError:
         raise NotFound("No such price entry.") from None
+    if not 0 < value <= MAX_ID:  # PostgreSQL refuses larger ids with an error
+        raise NotFound("No such price entry.")
+    return value
 
 
 def list_entries(

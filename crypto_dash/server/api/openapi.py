@@ -41,8 +41,9 @@ NOT_FOUND = {"404": _answer("Missing, or of an organization you are not in.", "E
 FORBIDDEN = {"403": _answer("Your role may not do this.", "Error")}
 
 
-def _query(name: str, kind: str, text: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": {"type": kind}, "description": text}
+def _query(name: str, kind: str, text: str, **limits: Any) -> dict[str, Any]:
+    schema = {"type": kind} | limits
+    return {"name": name, "in": "query", "schema": schema, "description": text}
 
 
 def _path(name: str, kind: str, fmt: str | None = None) -> dict[str, Any]:
@@ -51,8 +52,14 @@ def _path(name: str, kind: str, fmt: str | None = None) -> dict[str, Any]:
 
 
 PAGING = [
-    _query("page", "integer", "1-based page number."),
-    _query("page_size", "integer", "Items per page, 1 to 100 (default 20)."),
+    _query("page", "integer", "1-based page number.", minimum=1, maximum=999_999_999),
+    _query(
+        "page_size",
+        "integer",
+        "Items per page, 1 to 100 (default 20).",
+        minimum=1,
+        maximum=100,
+    ),
 ]
 ORG_ID = _path("org_id", "string", "uuid")
 ENTRY_ID = _path("entry_id", "integer")
@@ -179,8 +186,18 @@ PATHS: dict[str, dict[str, Any]] = {
             "summary": "List the entries of one or all of the caller's organizations.",
             "parameters": PAGING
             + [
-                _query("ordering", "string", "id, price or timestamp; '-' descends."),
-                _query("org_id", "string", "Only this organization's entries."),
+                _query(
+                    "ordering",
+                    "string",
+                    "id, price or timestamp; '-' descends.",
+                    enum=["id", "-id", "price", "-price", "timestamp", "-timestamp"],
+                ),
+                _query(
+                    "org_id",
+                    "string",
+                    "Only this organization's entries.",
+                    format="uuid",
+                ),
             ],
             "responses": {"200": _answer("One page.", "PricePage")}
             | ERRORS
