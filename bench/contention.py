@@ -34,7 +34,7 @@ from crypto_dash.db import migrate  # noqa: E402
 from crypto_dash.db.engine import Database  # noqa: E402
 from crypto_dash.db.models import Coin, MarketPrice, PriceEntry  # noqa: E402
 from crypto_dash.services import organizations, price_entries, users  # noqa: E402
-from crypto_dash.services.ingestion import PricePoint, write_points  # noqa: E402
+from crypto_dash.services.price_points import PricePoint, write_points  # noqa: E402
 from crypto_dash.services.principal import Principal  # noqa: E402
 
 WRITER_EVERY = 0.1

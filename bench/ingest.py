@@ -1,6 +1,6 @@
 """Benchmark: one year of five-minute points for 10 coins into a fresh SQLite file.
 
-Compares the ingestion write path (``crypto_dash.services.ingestion.write_points``)
+Compares the ingestion write path (``crypto_dash.services.price_points.write_points``)
 with a bare ``sqlite3`` executemany of the same rows into the same schema, in the
 same run, and prints rows per second of each and their ratio (target >= 0.5).
 For information it also times a plain SQLAlchemy Core executemany of dicts.
@@ -25,7 +25,7 @@ from crypto_dash.db import migrate  # noqa: E402
 from crypto_dash.db.engine import Database  # noqa: E402
 from crypto_dash.db.models import Coin  # noqa: E402
 from crypto_dash.db.types import format_decimal  # noqa: E402
-from crypto_dash.services.ingestion import (  # noqa: E402
+from crypto_dash.services.price_points import (  # noqa: E402
     MARKET_PRICES,
     POINT_COLUMNS,
     PricePoint,

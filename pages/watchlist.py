@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from crypto_dash.coingecko import CoinGeckoClient
-from crypto_dash.services import coins, ingestion, watchlist
+from crypto_dash.services import backfill as backfills
+from crypto_dash.services import coins, watchlist
+from crypto_dash.services.backfill import BackfillProgress, BackfillReport
 from crypto_dash.services.coins import CoinView
-from crypto_dash.services.ingestion import BackfillProgress, BackfillReport
 from crypto_dash.services.watchlist import WatchedCoin
 from pages import _shared as shared
 
@@ -217,7 +218,7 @@ def backfill(frame: shared.Frame, items: list[WatchedCoin]) -> None:
     def run() -> BackfillReport:
         since = datetime.now(UTC) - timedelta(days=BACKFILL_DAYS[span or "1 day"])
         with CoinGeckoClient.from_settings(frame.runtime.settings) as gecko:
-            return ingestion.backfill(
+            return backfills.backfill(
                 frame.principal,
                 frame.runtime.db,
                 gecko,

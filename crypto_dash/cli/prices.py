@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from crypto_dash.coingecko import CoinGeckoClient
 from crypto_dash.runtime import open_runtime
+from crypto_dash.services import backfill as backfills
 from crypto_dash.services import coins, ingestion, watchlist
 from crypto_dash.services.principal import Principal
 from crypto_dash.settings import Settings
@@ -82,7 +83,7 @@ class ProgressBar:
         self.stream = stream
         self.enabled = stream.isatty()
 
-    def __call__(self, progress: ingestion.BackfillProgress) -> None:
+    def __call__(self, progress: backfills.BackfillProgress) -> None:
         if not self.enabled:
             return
         filled = int(progress.fraction * BAR_WIDTH)
@@ -113,7 +114,7 @@ def run_backfill(args: argparse.Namespace, settings: Settings) -> int:
     with CoinGeckoClient.from_settings(settings) as client:
         _ensure_catalogued(runtime, client, args.coin_ids)
         try:
-            report = ingestion.backfill(
+            report = backfills.backfill(
                 SYSTEM, runtime.db, client, args.coin_ids, vs, since, progress=bar
             )
         finally:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from crypto_dash.coingecko import CoinGeckoClient
 from crypto_dash.db.engine import Database
-from crypto_dash.services.ingestion import backfill
+from crypto_dash.services.backfill import backfill
 from crypto_dash.services.principal import Principal
 
 

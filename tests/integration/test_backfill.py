@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from crypto_dash.db.models import BackfillJob, MarketPrice
 from crypto_dash.errors import PermissionDenied, PlanRestricted, ValidationError
 from crypto_dash.services import coins
-from crypto_dash.services.ingestion import CHUNK_SECONDS, backfill
+from crypto_dash.services.backfill import CHUNK_SECONDS, backfill
 from crypto_dash.services.principal import Principal
 from tests.builders import make_user
 from tests.fake_coingecko import FakeCoinGecko

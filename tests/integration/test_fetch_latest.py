@@ -216,3 +216,26 @@ def test_a_wrong_demo_key_is_recorded_as_failed_with_the_reason(db, fake, client
     assert "CG-wrong" not in (report.error or "")
     assert fake.seen[-1].headers["x-cg-demo-api-key"] == "CG-wrong"
     assert "CG-wrong" not in fake.seen[-1].path
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_one(db, client):
+    from datetime import UTC, datetime, timedelta
+
+    watch(db, client, "bitcoin")
+    with db.session() as session:
+        dead = FetchRun(
+            kind="latest",
+            status="running",
+            started_at=datetime.now(UTC) - timedelta(hours=2),
+        )
+        recent = FetchRun(kind="latest", status="running")
+        session.add_all([dead, recent])
+    dead_id, recent_id = dead.id, recent.id
+
+    fetch_latest(SYSTEM, db, client, ["usd"])
+
+    with db.read_session() as session:
+        closed = session.get(FetchRun, dead_id)
+        still = session.get(FetchRun, recent_id)
+        assert (closed.status, still.status) == ("failed", "running")
+        assert "Interrupted" in closed.error and closed.finished_at is not None

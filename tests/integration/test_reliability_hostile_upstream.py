@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 from crypto_dash.coingecko import CoinGeckoClient
 from crypto_dash.db.models import FetchRun, MarketPrice
 from crypto_dash.services import watchlist
-from crypto_dash.services.ingestion import backfill, fetch_latest
+from crypto_dash.services.backfill import backfill
+from crypto_dash.services.ingestion import fetch_latest
 from crypto_dash.services.principal import Principal
 from tests.builders import make_org, make_user
 from tests.fake_coingecko import FakeCoinGecko
