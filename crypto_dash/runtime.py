@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from crypto_dash.db import migrate
-from crypto_dash.db.engine import Database
+from crypto_dash.db.engine import Database, storage_error
 from crypto_dash.services.auth import Authenticator
 from crypto_dash.settings import Settings, load_settings
 
@@ -40,5 +42,9 @@ def open_runtime(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     if run_migrations:
-        migrate.upgrade(db.engine)
+        try:
+            migrate.upgrade(db.engine)
+        except DBAPIError as exc:
+            db.dispose()
+            raise storage_error(exc) from exc
     return Runtime(settings=settings, db=db)

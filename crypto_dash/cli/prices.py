@@ -18,6 +18,7 @@ from crypto_dash.settings import Settings
 
 SYSTEM = Principal.system()
 BAR_WIDTH = 30
+MAX_BACKFILL_DAYS = 36_500
 
 
 def register(commands: Any) -> None:
@@ -33,7 +34,9 @@ def register(commands: Any) -> None:
 
     backfill = commands.add_parser("backfill", help="Store price history of coins.")
     backfill.add_argument("coin_ids", metavar="COIN_ID", nargs="+")
-    backfill.add_argument("--days", type=int, required=True, help="Days back from now.")
+    backfill.add_argument(
+        "--days", type=days_back, required=True, help="Days back from now."
+    )
     backfill.add_argument("--vs", default=None, help="Quote currency (default: first).")
     backfill.set_defaults(handler=run_backfill)
 
@@ -104,6 +107,17 @@ def _ensure_catalogued(runtime: Any, client: CoinGeckoClient, ids: list[str]) ->
         missing = [i for i in ids if coins.get_coin(session, i) is None]
     for coin_id in missing:
         coins.fetch_coin(runtime.db, client, coin_id)
+
+
+def days_back(raw: str) -> int:
+    """An argparse type: a whole number of days between 1 and 100 years."""
+    try:
+        days = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if not 1 <= days <= MAX_BACKFILL_DAYS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_BACKFILL_DAYS}")
+    return days
 
 
 def run_backfill(args: argparse.Namespace, settings: Settings) -> int:

@@ -54,6 +54,9 @@ def make_export_endpoint(
             chunks = await run_in_threadpool(_open_export, runtime, principal, request)
         except CryptoDashError as exc:
             return _error(_status(exc), exc.message)
+        except Exception:
+            logger.exception("CSV export could not start")
+            return _error(500, "The export failed; the server log has the detail.")
         filename = f"crypto-dash-prices-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
         return StreamingResponse(
             _logged(chunks),

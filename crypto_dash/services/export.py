@@ -115,7 +115,7 @@ def parse_bound(raw: str | None, zone: tzinfo, *, end: bool) -> datetime | None:
             day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
             return datetime.combine(day, datetime.min.time(), zone)
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValidationError.for_field(
             field, f"{raw!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time."
         ) from None

@@ -114,3 +114,24 @@ def test_every_command_has_help(cli, command):
 
     assert result.returncode == 0
     assert "usage:" in result.stdout
+
+
+def test_an_unreachable_database_is_one_sentence_not_a_traceback(tmp_path):
+    run = runner(
+        {"CRYPTO_DASH_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x"},
+        tmp_path,
+    )
+
+    result = run("migrate")
+
+    assert result.returncode == 1
+    assert "error: The database cannot be reached" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_absurd_backfill_range_is_refused_before_any_work(cli):
+    result = cli("backfill", "bitcoin", "--days", "99999999")
+
+    assert result.returncode == 2
+    assert "must be 1 to 36500" in result.stderr
+    assert "Traceback" not in result.stderr

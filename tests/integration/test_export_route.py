@@ -76,3 +76,13 @@ def test_another_organization_answers_404(setup):
     response = client.get(f"{EXPORT_PATH}?org={theirs.id}", headers=auth)
 
     assert response.status_code == 404
+
+
+def test_a_date_past_the_end_of_the_calendar_is_a_400_not_a_crash(setup):
+    _, client, org, _, _ = setup
+    auth = bearer(sign_in(client, "alice")["access"])
+
+    response = client.get(f"{EXPORT_PATH}?org={org.id}&to=9999-12-31", headers=auth)
+
+    assert response.status_code == 400
+    assert "is not a date" in response.json()["detail"]
