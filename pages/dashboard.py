@@ -43,11 +43,14 @@ NO_PRICE = "no price yet"
 # keyed by organization only), because the read would then have to run as the
 # system principal from a page. The principal and database are not hashed
 # (leading underscore); the user id in the key stands for the principal.
+# ``changes`` counts this session's own edits (a coin added, "fetch now"), so
+# that the user sees them at once; a tab that made none shares the entry.
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=1000)
 def cached_prices(
     org_id: str,
     vs_currency: str,
     user_id: str,
+    changes: int,
     _principal: Principal,
     _db: Database,
 ) -> list[LatestPrice]:
@@ -55,7 +58,9 @@ def cached_prices(
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=1000)
-def cached_feed(user_id: str, _principal: Principal, _db: Database) -> FeedStatus:
+def cached_feed(
+    user_id: str, changes: int, _principal: Principal, _db: Database
+) -> FeedStatus:
     return market.feed_status(_principal, _db)
 
 
@@ -105,10 +110,16 @@ def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_panel(frame: shared.Frame, org_id: str, vs: str) -> None:
     user = str(frame.principal.user_id)
-    feed = shared.load(lambda: cached_feed(user, frame.principal, frame.runtime.db))
+    # This session's own changes (a coin added, "fetch now") show at once.
+    changes = shared.prices_changed()
+    feed = shared.load(
+        lambda: cached_feed(user, changes, frame.principal, frame.runtime.db)
+    )
     banner(feed)
     prices = shared.load(
-        lambda: cached_prices(org_id, vs, user, frame.principal, frame.runtime.db)
+        lambda: cached_prices(
+            org_id, vs, user, changes, frame.principal, frame.runtime.db
+        )
     )
     if not prices:
         st.info(EMPTY_FOR_EDITORS if frame.can_edit else EMPTY_FOR_VIEWERS)

@@ -67,6 +67,7 @@ def add_coin(frame: shared.Frame, coin_id: str, client: bool = False) -> None:
 
     added = shared.attempt(add)
     if added is not None:
+        shared.note_prices_changed()
         shared.flash(
             f"Watching {added.name} ({added.symbol.upper()}, {added.coin_id}). "
             f"{FIRST_PRICE}"
@@ -143,6 +144,7 @@ def remove(frame: shared.Frame, items: list[WatchedCoin]) -> None:
             )
         )
         if done:
+            shared.note_prices_changed()
             shared.flash(f"Stopped watching {by_id[chosen].name}; its prices stay.")
             st.rerun()
 
@@ -230,6 +232,7 @@ def backfill(frame: shared.Frame, items: list[WatchedCoin]) -> None:
     report = shared.attempt(run)
     if report is None:
         return
+    shared.note_prices_changed()
     bar.progress(1.0 if report.status == "ok" else bar_fraction(report))
     message = _backfill_message(report)
     if report.status == "ok":
