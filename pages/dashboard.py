@@ -75,6 +75,18 @@ def banner(feed: FeedStatus) -> None:
         st.warning(problem)
 
 
+def sparkline(values: tuple[float | None, ...]) -> list[float | None] | None:
+    """The 7-day line from the coin's first stored point; None under two points.
+
+    The grid cannot draw a line through empty slots before a coin's history
+    starts (it showed a row of commas), nor a line of one point.
+    """
+    kept = list(values)
+    while kept and kept[0] is None:
+        kept.pop(0)
+    return kept if sum(value is not None for value in kept) >= 2 else None
+
+
 def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None:
     now = datetime.now(UTC)
     rows = [
@@ -85,7 +97,7 @@ def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None
             f"Price ({vs.upper()})": price.price_text or NO_PRICE,
             "24h change (%)": price.change_24h_pct,
             f"Market cap ({vs.upper()})": shared.show_amount(price.market_cap),
-            "7 days": list(price.sparkline),
+            "7 days": sparkline(price.sparkline),
             f"Updated ({frame.zone_name})": shared.show_optional_time(
                 price.observed_at, frame.zone
             ),

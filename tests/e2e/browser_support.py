@@ -55,6 +55,10 @@ DRAWN = """() =>
     )
 """
 TIMEOUT_MS = 30_000
+MAIN_HEIGHT = """() =>
+    document.querySelector("[data-testid='stMain']")?.scrollHeight ?? 0
+"""
+MAX_SHOT_HEIGHT = 2000
 
 
 def browser_problem() -> str | None:
@@ -177,13 +181,29 @@ def cell(page: Page, column: str, text: str) -> Locator:
     return table.locator("[role='gridcell']").filter(has_text=exact)
 
 
-def shoot(page: Page, name: str) -> Path:
-    """Save a screenshot of the settled, fully drawn page as artifacts/<name>.png."""
+def shoot(page: Page, name: str, *, full_page: bool = False) -> Path:
+    """Save a screenshot of the settled, fully drawn page as artifacts/<name>.png.
+
+    ``full_page`` takes the whole page: Streamlit scrolls inside its main
+    element, not the document, so the viewport grows to that element's height
+    for the shot (at most ``MAX_SHOT_HEIGHT``) and shrinks back after.
+    """
     settle(page)
     page.wait_for_function(DRAWN, timeout=TIMEOUT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    size = page.viewport_size or VIEWPORT
+    height = page.evaluate(MAIN_HEIGHT) if full_page else 0
+    if height > size["height"]:
+        page.set_viewport_size(
+            {"width": size["width"], "height": min(height, MAX_SHOT_HEIGHT)}
+        )
+        page.wait_for_timeout(500)  # plotly redraws at the new size
+        page.wait_for_function(DRAWN, timeout=TIMEOUT_MS)
+    try:
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
     return path
 
 
