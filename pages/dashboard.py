@@ -76,15 +76,11 @@ def banner(feed: FeedStatus) -> None:
 
 
 def sparkline(values: tuple[float | None, ...]) -> list[float | None] | None:
-    """The 7-day line from the coin's first stored point; None under two points.
+    """The 7-day line, or None (an empty cell) while it has under two points.
 
-    The grid cannot draw a line through empty slots before a coin's history
-    starts (it showed a row of commas), nor a line of one point.
+    The grid cannot draw a line of one point: it showed a row of commas.
     """
-    kept = list(values)
-    while kept and kept[0] is None:
-        kept.pop(0)
-    return kept if sum(value is not None for value in kept) >= 2 else None
+    return list(values) if sum(v is not None for v in values) >= 2 else None
 
 
 def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None:
