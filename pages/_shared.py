@@ -34,6 +34,7 @@ ORG_CHOICE = "org_choice"
 ORG_SELECTOR = "org_selector"
 FRAME = "frame"
 FLASH = "flash"
+PRICES_CHANGED = "prices_changed"
 SIGN_IN_TICKET = "sign_in_ticket"
 SIGNED_OUT = "signed_out"
 MAX_ORG_PAGES = 50
@@ -143,6 +144,20 @@ def frame() -> Frame:
 def flash(message: str) -> None:
     """Show a success message on the next run (after ``st.rerun``)."""
     st.session_state.setdefault(FLASH, []).append(message)
+
+
+def note_prices_changed() -> None:
+    """Say that this session changed the watchlist or stored prices.
+
+    The dashboard's short caches take this count in their key, so the user's
+    own change shows at once rather than when the cached value expires.
+    """
+    st.session_state[PRICES_CHANGED] = prices_changed() + 1
+
+
+def prices_changed() -> int:
+    """How many times this session changed the watchlist or stored prices."""
+    return int(st.session_state.get(PRICES_CHANGED, 0))
 
 
 def header(title: str) -> None:

@@ -82,6 +82,8 @@ def fetch_button(frame: shared.Frame) -> None:
         outcome = shared.attempt(run)
     if outcome is None:
         return
+    if outcome.ran:
+        shared.note_prices_changed()
     kind, message = _outcome_message(outcome)
     if kind == "success":
         shared.flash(message)

@@ -43,11 +43,14 @@ NO_PRICE = "no price yet"
 # keyed by organization only), because the read would then have to run as the
 # system principal from a page. The principal and database are not hashed
 # (leading underscore); the user id in the key stands for the principal.
+# ``changes`` counts this session's own edits (a coin added, "fetch now"), so
+# that the user sees them at once; a tab that made none shares the entry.
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=1000)
 def cached_prices(
     org_id: str,
     vs_currency: str,
     user_id: str,
+    changes: int,
     _principal: Principal,
     _db: Database,
 ) -> list[LatestPrice]:
@@ -55,7 +58,9 @@ def cached_prices(
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=1000)
-def cached_feed(user_id: str, _principal: Principal, _db: Database) -> FeedStatus:
+def cached_feed(
+    user_id: str, changes: int, _principal: Principal, _db: Database
+) -> FeedStatus:
     return market.feed_status(_principal, _db)
 
 
@@ -70,6 +75,14 @@ def banner(feed: FeedStatus) -> None:
         st.warning(problem)
 
 
+def sparkline(values: tuple[float | None, ...]) -> list[float | None] | None:
+    """The 7-day line, or None (an empty cell) while it has under two points.
+
+    The grid cannot draw a line of one point: it showed a row of commas.
+    """
+    return list(values) if sum(v is not None for v in values) >= 2 else None
+
+
 def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None:
     now = datetime.now(UTC)
     rows = [
@@ -80,7 +93,7 @@ def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None
             f"Price ({vs.upper()})": price.price_text or NO_PRICE,
             "24h change (%)": price.change_24h_pct,
             f"Market cap ({vs.upper()})": shared.show_amount(price.market_cap),
-            "7 days": list(price.sparkline),
+            "7 days": sparkline(price.sparkline),
             f"Updated ({frame.zone_name})": shared.show_optional_time(
                 price.observed_at, frame.zone
             ),
@@ -105,10 +118,16 @@ def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_panel(frame: shared.Frame, org_id: str, vs: str) -> None:
     user = str(frame.principal.user_id)
-    feed = shared.load(lambda: cached_feed(user, frame.principal, frame.runtime.db))
+    # This session's own changes (a coin added, "fetch now") show at once.
+    changes = shared.prices_changed()
+    feed = shared.load(
+        lambda: cached_feed(user, changes, frame.principal, frame.runtime.db)
+    )
     banner(feed)
     prices = shared.load(
-        lambda: cached_prices(org_id, vs, user, frame.principal, frame.runtime.db)
+        lambda: cached_prices(
+            org_id, vs, user, changes, frame.principal, frame.runtime.db
+        )
     )
     if not prices:
         st.info(EMPTY_FOR_EDITORS if frame.can_edit else EMPTY_FOR_VIEWERS)

@@ -68,6 +68,7 @@ def add_coin(frame: shared.Frame, coin_id: str, client: bool = False) -> None:
 
     added = shared.attempt(add)
     if added is not None:
+        shared.note_prices_changed()
         shared.flash(
             f"Watching {added.name} ({added.symbol.upper()}, {added.coin_id}). "
             f"{FIRST_PRICE}"
@@ -144,6 +145,7 @@ def remove(frame: shared.Frame, items: list[WatchedCoin]) -> None:
             )
         )
         if done:
+            shared.note_prices_changed()
             shared.flash(f"Stopped watching {by_id[chosen].name}; its prices stay.")
             st.rerun()
 
@@ -231,6 +233,7 @@ def backfill(frame: shared.Frame, items: list[WatchedCoin]) -> None:
     report = shared.attempt(run)
     if report is None:
         return
+    shared.note_prices_changed()
     bar.progress(1.0 if report.status == "ok" else bar_fraction(report))
     message = _backfill_message(report)
     if report.status == "ok":

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import BrowserContext, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -55,6 +55,10 @@ DRAWN = """() =>
     )
 """
 TIMEOUT_MS = 30_000
+MAIN_HEIGHT = """() =>
+    document.querySelector("[data-testid='stMain']")?.scrollHeight ?? 0
+"""
+MAX_SHOT_HEIGHT = 2000
 
 
 def browser_problem() -> str | None:
@@ -177,13 +181,29 @@ def cell(page: Page, column: str, text: str) -> Locator:
     return table.locator("[role='gridcell']").filter(has_text=exact)
 
 
-def shoot(page: Page, name: str) -> Path:
-    """Save a screenshot of the settled, fully drawn page as artifacts/<name>.png."""
+def shoot(page: Page, name: str, *, full_page: bool = False) -> Path:
+    """Save a screenshot of the settled, fully drawn page as artifacts/<name>.png.
+
+    ``full_page`` takes the whole page: Streamlit scrolls inside its main
+    element, not the document, so the viewport grows to that element's height
+    for the shot (at most ``MAX_SHOT_HEIGHT``) and shrinks back after.
+    """
     settle(page)
     page.wait_for_function(DRAWN, timeout=TIMEOUT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    size = page.viewport_size or VIEWPORT
+    height = page.evaluate(MAIN_HEIGHT) if full_page else 0
+    if height > size["height"]:
+        page.set_viewport_size(
+            {"width": size["width"], "height": min(height, MAX_SHOT_HEIGHT)}
+        )
+        page.wait_for_timeout(500)  # plotly redraws at the new size
+        page.wait_for_function(DRAWN, timeout=TIMEOUT_MS)
+    try:
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
     return path
 
 
@@ -192,3 +212,49 @@ def publish(names: list[str], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
         shutil.copyfile(ARTIFACTS / f"{name}.png", folder / f"{name}.png")
+
+
+@contextmanager
+def browser_context(timezone_id: str = "UTC") -> Iterator[BrowserContext]:
+    """A headless Chromium context with the test viewport in ``timezone_id``."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(
+            viewport=VIEWPORT, timezone_id=timezone_id, accept_downloads=True
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    """Fill the sign-in form and wait for the server to set the cookie."""
+    page.get_by_label("User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    with page.expect_response(lambda r: "/api/session/redeem/" in r.url) as redeem:
+        page.get_by_role("button", name="Sign in").click()
+    assert redeem.value.status == 200
+
+
+def open_page(page: Page, title: str, heading: str) -> None:
+    """Follow the sidebar link ``title`` and wait for the page's ``heading``."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    settle(page)
+
+
+def choose(page: Page, widget_key: str, option: str | re.Pattern[str]) -> None:
+    """Pick ``option`` (its whole text, or a pattern) in selectbox ``widget_key``."""
+    page.locator(key(widget_key)).get_by_role("combobox").click()
+    exact = isinstance(option, str) or None
+    page.get_by_role("option", name=option, exact=exact).click()
