@@ -16,7 +16,9 @@ logger = logging.getLogger(__name__)
 
 
 def run() -> None:
-    st.set_page_config(page_title="crypto_dash", page_icon=":material/monitoring:")
+    st.set_page_config(
+        page_title="crypto_dash", page_icon=":material/monitoring:", layout="wide"
+    )
     principal = ui.current_principal()
     if principal is None:
         sign_in = st.Page("pages/sign_in.py", title="Sign in", url_path="sign-in")

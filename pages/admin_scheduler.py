@@ -23,7 +23,7 @@ def _run_line(run: RunView, frame: shared.Frame) -> str:
     when = shared.show_time(run.started_at, frame.zone)
     return (
         f"{run.status} at {when} ({frame.zone_name}), {run.points_written} points, "
-        f"{run.calls_made} calls"
+        f"{shared.count(run.calls_made, 'calls')}"
     )
 
 

@@ -89,18 +89,19 @@ def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None
         {
             "Coin": price.name,
             "Symbol": price.symbol.upper(),
-            "CoinGecko id": price.coin_id,
             f"Price ({vs.upper()})": price.price_text or NO_PRICE,
+            # The age is measured now, not when the cached value was read; it
+            # sits beside the price so that a stale price is seen with it.
+            "Age": shared.show_age(
+                None if price.observed_at is None else now - price.observed_at
+            ),
             "24h change (%)": price.change_24h_pct,
             f"Market cap ({vs.upper()})": shared.show_amount(price.market_cap),
             "7 days": sparkline(price.sparkline),
             f"Updated ({frame.zone_name})": shared.show_optional_time(
                 price.observed_at, frame.zone
             ),
-            # The age is measured now, not when the cached value was read.
-            "Age": shared.show_age(
-                None if price.observed_at is None else now - price.observed_at
-            ),
+            "CoinGecko id": price.coin_id,
         }
         for price in prices
     ]

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto_dash.db.engine import Database
@@ -58,14 +58,15 @@ def _membership(session: Session, org_id: uuid.UUID, user_id: int) -> Membership
 
 
 def _owners(session: Session, org_id: uuid.UUID) -> int:
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Membership.organization_id == org_id, Membership.role == Role.OWNER
-            )
-        )
-        or 0
+    """Count the owners, locking their rows (PostgreSQL) until the commit.
+
+    Two owners demoting each other at once would otherwise both see two owners
+    and leave none. SQLite needs no lock: its writes begin IMMEDIATE.
+    """
+    owners = select(Membership.id).where(
+        Membership.organization_id == org_id, Membership.role == Role.OWNER
     )
+    return len(session.scalars(owners.with_for_update()).all())
 
 
 def _revoke_tokens(session: Session, user_id: int) -> None:
@@ -119,7 +120,7 @@ def add_member(
         membership = Membership(organization_id=org.id, user_id=user.id, role=role)
         session.add(membership)
         session.flush()
-        _revoke_tokens(session, user.id)
+        # Gaining a role revokes nothing: services re-read roles on every call.
         _record(session, actor, "member.added", org, user, role=role.value)
         return MemberView(user.id, user.username, role, membership.created_at)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from crypto_dash.db.models import AuditEvent, Membership, PriceEntry, Role
-from crypto_dash.errors import NotFound, ValidationError
+from crypto_dash.db.models import AuditEvent, Membership, PriceEntry, Role, User
+from crypto_dash.errors import NotFound, PermissionDenied, ValidationError
 from crypto_dash.services import members, organizations, price_entries
 from crypto_dash.services.pagination import PageRequest
 from tests.builders import join, make_org, make_user
@@ -203,3 +203,53 @@ def test_adding_and_deleting_a_price_entry_is_audited_with_its_exact_price(db):
         ("price_entry.deleted", str(entry.id)),
     ]
     assert all('"65000.1234567890"' in details for *_, details in rows)
+
+
+def test_being_added_to_an_organization_keeps_a_users_tokens_but_removal_ends_them(
+    db,
+):
+    alice = make_user(db, "alice")
+    org = make_org(db, "Acme", alice)
+    bob = make_user(db, "bob")
+    with db.read_session() as session:
+        before = session.get(User, bob.user_id).token_version
+
+    members.add_member(alice, db, org.id, "bob", "viewer")
+    with db.read_session() as session:
+        after_add = session.get(User, bob.user_id).token_version
+    members.remove_member(alice, db, org.id, bob.user_id)
+    with db.read_session() as session:
+        after_remove = session.get(User, bob.user_id).token_version
+
+    assert after_add == before
+    assert after_remove == before + 1
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(db):
+    import threading
+
+    alice, bob = make_user(db, "alice"), make_user(db, "bob")
+    org = make_org(db, "Acme", alice)
+    join(db, org.id, bob, Role.OWNER)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def demote(actor, target):
+        barrier.wait()
+        try:
+            members.change_role(actor, db, org.id, target.user_id, "editor")
+            outcomes.append("done")
+        except (ValidationError, PermissionDenied):
+            outcomes.append("refused")  # the last owner, or no longer an owner
+
+    threads = [
+        threading.Thread(target=demote, args=(alice, bob)),
+        threading.Thread(target=demote, args=(bob, alice)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    left = [m for m in members.list_members(alice, db, org.id) if m.role == Role.OWNER]
+    assert len(left) == 1
+    assert sorted(outcomes) == ["done", "refused"]
