@@ -19,6 +19,7 @@ from crypto_dash.db.models import FetchRun
 from crypto_dash.errors import CryptoDashError
 from crypto_dash.scheduler.keeper import LeaseKeeper
 from crypto_dash.services import leases
+from crypto_dash.services.fetch_runs import internal_error
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +88,11 @@ def _run(db: Database, job: Job, *, worker: str, trigger: str) -> RunOutcome:
             "price fetch failed after %.1f s (%s, on %s)", seconds, trigger, worker
         )
         error = describe(exc)
-        run_id = record_failed_run(
-            db, worker=worker, started_at=started_at, error=error
-        )
+        run_id = getattr(exc, "fetch_run_id", None)  # the job recorded it itself
+        if run_id is None:
+            run_id = record_failed_run(
+                db, worker=worker, started_at=started_at, error=error
+            )
         return RunOutcome(True, "failed", trigger, worker, run_id, error, None, seconds)
     seconds = time.monotonic() - clock
     status = str(getattr(report, "status", "ok"))
@@ -110,10 +113,8 @@ def _run(db: Database, job: Job, *, worker: str, trigger: str) -> RunOutcome:
 
 def describe(exc: BaseException) -> str:
     """A short sentence for the run's error column: ours, or the class and text."""
-    if isinstance(exc, CryptoDashError):
-        text = exc.message
-    else:
-        text = f"{exc.__class__.__name__}: {exc}"
+    # Members see this text on the dashboard; the traceback is in the log.
+    text = exc.message if isinstance(exc, CryptoDashError) else internal_error(exc)
     return text[:MAX_ERROR_CHARS]
 
 

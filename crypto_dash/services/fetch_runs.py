@@ -99,10 +99,20 @@ def finish_run(
 def fail_run(
     db: Database, run_id: int, calls: int, points: int, exc: Exception
 ) -> None:
+    """Record a run that broke on an error of ours; the log keeps the detail.
+
+    The run's error text is shown to every member on the dashboard, so it
+    names only the kind of error. The exception is marked with the run's id so
+    that a caller (the scheduler) does not record the same failure again.
+    """
     logger.error("fetch run %d broke down", run_id, exc_info=exc)
+    exc.fetch_run_id = run_id  # type: ignore[attr-defined]
     try:
-        finish_run(
-            db, run_id, "failed", calls, points, f"Internal error: {exc!r}"[:500]
-        )
+        finish_run(db, run_id, "failed", calls, points, internal_error(exc))
     except Exception:
         logger.exception("could not record the failure of fetch run %d", run_id)
+
+
+def internal_error(exc: BaseException) -> str:
+    """The sentence stored for a failure that is not CoinGecko's."""
+    return f"Internal error ({exc.__class__.__name__}); the server log has the detail."
