@@ -27,6 +27,11 @@ def parse_price(raw: object, field: str = "price") -> Decimal:
         ) from None
     if not value.is_finite():
         raise ValidationError.for_field(field, "The price must be a finite number.")
+    if (isinstance(raw, str) and "e" in raw.lower()) or value.as_tuple().exponent > 0:  # type: ignore[operator]
+        # 1e2 would come back as 100: a price is kept as the digits it was given.
+        raise ValidationError.for_field(
+            field, "Write the price in plain digits, such as 100 or 0.00012."
+        )
     if value <= 0:
         raise ValidationError.for_field(field, "The price must be greater than zero.")
     if value >= MAX_PRICE:

@@ -94,6 +94,28 @@ def test_a_json_number_price_keeps_every_digit(api):
     assert created.json()["price"] == "65000.1234567890123"
 
 
+def test_a_price_may_say_when_it_held_and_a_bad_time_is_a_400(api):
+    client, auth = api
+    org = new_org(client, auth)
+    entry = {"org_id": org["id"], "symbol": "BTC", "price": "1.5"}
+
+    dated = client.post(
+        "/api/crypto-prices/",
+        json=entry | {"timestamp": "2025-01-31T12:00:00Z"},
+        headers=auth,
+    )
+    garbled = client.post(
+        "/api/crypto-prices/", json=entry | {"timestamp": "last tuesday"}, headers=auth
+    )
+
+    assert dated.status_code == 201, dated.text
+    assert datetime.fromisoformat(dated.json()["timestamp"]) == datetime.fromisoformat(
+        "2025-01-31T12:00:00+00:00"
+    )
+    assert garbled.status_code == 400
+    assert "timestamp" in garbled.json()
+
+
 def test_prices_can_be_ordered_paged_and_deleted(api):
     client, auth = api
     org = new_org(client, auth)

@@ -102,6 +102,11 @@ SCHEMAS = {
         org_id=_string("uuid"),
         symbol=_string(),
         price={"type": ["string", "number"], "description": "An exact decimal."},
+        timestamp={
+            "type": "string",
+            "format": "date-time",
+            "description": "When the price held (ISO 8601); default: now.",
+        },
     ),
     "Price": _object(
         ["id", "org_id", "symbol", "price", "timestamp"],

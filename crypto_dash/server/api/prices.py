@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -77,6 +78,7 @@ async def create_price(request: Request, context: ApiContext) -> Response:
     require(data, "org_id", "symbol", "price")
     org_id = _org_id(data["org_id"])
     symbol = text_field(data, "symbol")
+    when = _timestamp(data.get("timestamp"))
     entry = await call(
         price_entries.create_entry,
         principal,
@@ -84,8 +86,23 @@ async def create_price(request: Request, context: ApiContext) -> Response:
         org_id,
         symbol,
         data["price"],
+        when,
     )
     return JSONResponse(render(entry), status_code=201)
+
+
+def _timestamp(raw: object) -> datetime | None:
+    """An optional ISO 8601 time; one without an offset is read as UTC."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            return datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise ValidationError.for_field(
+        "timestamp", "The time must be an ISO 8601 date-time such as 2026-01-31T12:00Z."
+    )
 
 
 async def get_price(request: Request, context: ApiContext) -> Response:
