@@ -21,6 +21,7 @@ from crypto_dash.services.principal import Principal
 logger = logging.getLogger(__name__)
 
 PRINCIPAL_KEY = "principal"
+FROM_COOKIE = "principal_from_cookie"
 REDEEM_PATH = "/api/session/redeem/"
 LOGOUT_PATH = "/api/session/logout/"
 
@@ -37,17 +38,32 @@ def session_cookie() -> str | None:
 
 
 def current_principal() -> Principal | None:
-    """The signed-in principal: from session state, else restored from the cookie."""
+    """The signed-in principal: from session state, else restored from the cookie.
+
+    A principal restored from the cookie is checked against it on every run, so
+    signing out in one tab (which revokes the cookie on the server) ends the
+    other tabs of that browser on their next interaction too.
+    """
     principal = st.session_state.get(PRINCIPAL_KEY)
-    if isinstance(principal, Principal):
-        return principal
     cookie = session_cookie()
+    if isinstance(principal, Principal):
+        if st.session_state.get(FROM_COOKIE) and not _still_valid(cookie):
+            st.session_state.pop(PRINCIPAL_KEY, None)
+            st.session_state.pop(FROM_COOKIE, None)
+            return None
+        return principal
     if not cookie:
         return None
     principal = get_runtime().authenticator.principal_from_session(cookie)
     if principal is not None:
         st.session_state[PRINCIPAL_KEY] = principal
+        st.session_state[FROM_COOKIE] = True
     return principal
+
+
+def _still_valid(cookie: str | None) -> bool:
+    authenticator = get_runtime().authenticator
+    return bool(cookie) and authenticator.principal_from_session(cookie) is not None
 
 
 def sign_in_script(ticket: str) -> str:
@@ -71,6 +87,7 @@ def sign_out() -> str:
     if cookie:
         get_runtime().authenticator.end_browser_session(cookie)
     st.session_state.pop(PRINCIPAL_KEY, None)
+    st.session_state.pop(FROM_COOKIE, None)
     return sign_out_script()
 
 

@@ -83,3 +83,28 @@ def test_the_first_administrator_needs_the_setup_code(open_app, db_url, tmp_path
     assert any("root created" in text for text in shown(at, "success"))
     signed_in = _sign_in(at, "root", PASSWORD)
     assert "pages/admin_users.py" in pages_offered(signed_in)
+
+
+def test_signing_out_in_one_tab_ends_the_other_tabs_of_that_browser(
+    open_app, db_url, tmp_path, monkeypatch
+):
+    from crypto_dash.server import ui
+
+    settings = load_settings(
+        {"CRYPTO_DASH_DATABASE_URL": db_url, "CRYPTO_DASH_DATA_DIR": str(tmp_path)}
+    )
+    database = Database(db_url)
+    alice = make_user(database, "alice")
+    auth = Authenticator(database, settings)
+    cookie = auth.redeem_ticket(auth.start_browser_session(alice))
+    monkeypatch.setattr(ui, "session_cookie", lambda: cookie)
+    other_tab = open_app(None)
+    restored = pages_offered(other_tab)
+
+    auth.end_browser_session(cookie)  # what the first tab's sign-out does
+    other_tab.run()
+    database.dispose()
+
+    assert "pages/organizations.py" in restored
+    assert pages_offered(other_tab) == []
+    assert other_tab.text_input(key="sign_in_username") is not None
