@@ -147,7 +147,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "bcrypt_rounds",
         "12",
-        "bcrypt cost factor for new password hashes (12 to 16).",
+        "bcrypt cost of new password hashes: 12 to 16 (4 to 11 only for tests).",
         _int_parser(4, 16),
     ),
     Setting(
