@@ -2,18 +2,17 @@
 
 Each session is a Streamlit ``AppTest`` (the real ``streamlit_app.py`` and its
 pages, without a browser) in a process of its own, signed in as an editor of an
-organization with 500 price entries. (AppTest in threads of one process is not
-safe: runs tear down each other's Streamlit runtime, and CPython 3.11 can fail
-compiling a page in two threads at once; a server has one runtime for all.)
+organization with 500 price entries and two watched coins holding a year of
+five-minute prices each (the history page charts the whole year). AppTest in
+threads of one process is not safe: runs tear down each other's Streamlit
+runtime, and CPython 3.11 can fail compiling a page in two threads at once; a
+server has one runtime for all.
 Every session opens the app, switches to the page and re-runs it ``--rounds``
 times, as a browser does on each click.
 Prints the server-side render time of one page run: p50, p95 and max.
 
     python bench/load_dashboard.py [--sessions 20] [--rounds 10] \
-        [--page pages/price_entries.py] [--url URL]
-
-(The history page is another engineer's; pass ``--page`` to time it once it is
-merged.)
+        [--page pages/history.py] [--url URL]
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,16 +36,18 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from crypto_dash.db import migrate  # noqa: E402
 from crypto_dash.db.engine import Database  # noqa: E402
-from crypto_dash.db.models import Role  # noqa: E402
+from crypto_dash.db.models import Coin, Role, WatchlistItem  # noqa: E402
 from crypto_dash.services import (  # noqa: E402
     members,
     organizations,
     price_entries,
     users,
 )
+from crypto_dash.services.price_points import PricePoint, write_points  # noqa: E402
 from crypto_dash.services.principal import Principal  # noqa: E402
 
 ENTRY = str(ROOT / "streamlit_app.py")
+POINTS_PER_YEAR = 365 * 288
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -75,6 +77,7 @@ def prepare(url: str, sessions: int) -> list[Principal]:
     principal = Principal(user_id=owner.id, username="owner", is_admin=False)
     for i in range(500):
         price_entries.create_entry(principal, db, org.id, "BTC", f"65000.{i:04d}")
+    store_a_year_of_prices(db, org.id)
     editors = []
     for n in range(sessions):
         view = users.create_user(system, db, f"editor{n}", "correct horse", rounds=4)
@@ -82,6 +85,32 @@ def prepare(url: str, sessions: int) -> list[Principal]:
         editors.append(Principal(user_id=view.id, username=view.username))
     db.dispose()
     return editors
+
+
+def store_a_year_of_prices(db: Database, org_id: object) -> None:
+    """Two watched coins with a year of five-minute points each, for the charts."""
+    now = int(time.time()) // 300 * 300
+    with db.session() as session:
+        for coin_id, symbol in (("bitcoin", "btc"), ("ethereum", "eth")):
+            session.add(Coin(id=coin_id, symbol=symbol, name=coin_id.title()))
+            session.add(WatchlistItem(organization_id=org_id, coin_id=coin_id))
+    for coin_id, base in (("bitcoin", 65000), ("ethereum", 3000)):
+        points = (
+            PricePoint(
+                coin_id=coin_id,
+                vs_currency="usd",
+                observed_at=now - 300 * i,
+                price=Decimal(f"{base + (i % 997) / 7:.6f}"),
+                market_cap=None,
+                volume_24h=None,
+                change_24h_pct=None,
+                source="bench",
+                fetched_at=now,
+            )
+            for i in range(POINTS_PER_YEAR)
+        )
+        with db.session() as session:
+            write_points(session, points)
 
 
 def session(
@@ -102,14 +131,17 @@ def session(
         start.wait()
         at.run()
         at.switch_page(page)
+        if page.endswith("history.py"):
+            at.run()
+            at.radio(key="hist_range").set_value("1y")
         for _ in range(rounds):
             started = time.perf_counter()
             at.run()
             times.append((time.perf_counter() - started) * 1000)
             if at.exception:
                 errors.append(str(at.exception[0].message))
-        if not (len(at.dataframe) or len(at.table)):
-            errors.append(f"{principal.username}: the page showed no entries")
+        if not (len(at.dataframe) or len(at.table) or at.get("plotly_chart")):
+            errors.append(f"{principal.username}: the page showed no table or chart")
     except Exception as exc:  # noqa: BLE001 - counted and reported
         errors.append(f"{type(exc).__name__}: {exc}")
     results.put((times, errors))
@@ -119,7 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--page", default="pages/price_entries.py")
+    parser.add_argument("--page", default="pages/history.py")
     parser.add_argument("--url", default="", help="database URL (default: SQLite)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:

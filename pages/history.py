@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from crypto_dash.server.export_route import EXPORT_PATH
-from crypto_dash.services import history, watchlist
+from crypto_dash.services import export, history, watchlist
 from crypto_dash.services.history import PriceHistory
 from crypto_dash.services.watchlist import WatchedCoin
 from pages import _shared as shared
@@ -216,8 +216,17 @@ def render() -> None:
         f"One point per {_bucket_width(found.bucket_seconds)}; gaps in the data "
         "stay gaps."
     )
-    st.link_button(
+    raw, shown = st.columns(2)
+    raw.link_button(
         "Download these prices as CSV", export_url(frame, found), key="hist_export"
+    )
+    shown.download_button(
+        "Download the chart's buckets as CSV",
+        export.buckets_csv(found, frame.zone),
+        file_name="crypto-dash-chart.csv",
+        mime="text/csv",
+        key="hist_buckets",
+        on_click="ignore",
     )
 
 

@@ -27,7 +27,7 @@ from crypto_dash.db.engine import Database
 from crypto_dash.db.models import MarketPrice, Role
 from crypto_dash.db.types import format_decimal
 from crypto_dash.errors import ValidationError
-from crypto_dash.services.history import CoinRef, watched_coins
+from crypto_dash.services.history import CoinRef, PriceHistory, watched_coins
 from crypto_dash.services.organizations import _load
 from crypto_dash.services.principal import Principal, require_role
 
@@ -275,3 +275,48 @@ def _offset_text(offset: int) -> str:
     minutes, secs = divmod(rest, 60)
     text = f"{sign}{hours:02d}:{minutes:02d}"
     return text + f":{secs:02d}" if secs else text
+
+
+def buckets_csv(history: PriceHistory, zone: tzinfo) -> str:
+    """What a chart shows, as CSV: one row per coin and bucket, times in ``zone``.
+
+    Open, high, low and close are the chart's float values (the shortest text
+    that reads back as the same float); the raw export keeps the exact prices.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "coin_id",
+            "symbol",
+            "vs_currency",
+            f"bucket_start ({_zone_name(zone)})",
+            "bucket_seconds",
+            "open",
+            "high",
+            "low",
+            "close",
+            "points",
+        ]
+    )
+    for series in history.series:
+        frame = series.frame
+        if frame.empty:
+            continue
+        epochs = [int(moment.timestamp()) for moment in frame["bucket_start"]]
+        coin = neutralise_all([series.coin.id, series.coin.symbol])
+        for when, *values, count in zip(
+            iso_times(epochs, zone),
+            frame["open"],
+            frame["high"],
+            frame["low"],
+            frame["close"],
+            frame["count"],
+            strict=True,
+        ):
+            prices = [repr(float(value)) for value in values]
+            writer.writerow(
+                [*coin, history.vs_currency, when, history.bucket_seconds]
+                + [*prices, int(count)]
+            )
+    return out.getvalue()

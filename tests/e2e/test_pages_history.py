@@ -192,6 +192,18 @@ def test_the_export_link_carries_the_organization_coins_range_and_zone(
     assert timedelta(days=6, hours=23) < until - since <= timedelta(days=7, seconds=2)
 
 
+def test_the_charts_buckets_can_be_downloaded_beside_the_raw_points(
+    db: Database, open_app, acme
+) -> None:
+    owner, _, _ = acme
+
+    at = open_history(open_app, owner)
+
+    (button,) = at.get("download_button")
+    assert button.proto.label == "Download the chart's buckets as CSV"
+    assert not at.exception
+
+
 def test_custom_dates_in_the_viewers_zone_bound_the_chart(
     db: Database, open_app, acme
 ) -> None:

@@ -161,3 +161,26 @@ def test_a_viewer_may_chart_but_another_orgs_coin_is_refused(db, acme):
         history.price_history(bob, db, other.id, ["solana"], "usd", START, None)
     mine = history.price_history(bob, db, org.id, None, "usd", START, None)
     assert [s.coin.id for s in mine.series] == ["bitcoin", "ethereum"]
+
+
+def test_the_charts_buckets_export_as_csv_in_the_viewers_zone(db, acme):
+    import csv
+    import io
+    from zoneinfo import ZoneInfo
+
+    from crypto_dash.services.export import buckets_csv
+
+    alice, org = acme
+    add_points(db, "bitcoin", [(YEAR_START + 60 * i, str(100 + i)) for i in range(10)])
+    result = history.price_history(
+        alice, db, org.id, ["bitcoin"], "usd", START, START + timedelta(hours=1)
+    )
+
+    rows = list(csv.reader(io.StringIO(buckets_csv(result, ZoneInfo("Asia/Tokyo")))))
+
+    assert rows[0][3] == "bucket_start (Asia/Tokyo)"
+    body = rows[1:]
+    assert len(body) == len(result.series[0].frame)
+    assert all(row[0] == "bitcoin" and row[3].endswith("+09:00") for row in body)
+    assert sum(int(row[9]) for row in body) == 10
+    assert float(body[0][5]) == 100.0 and float(body[-1][8]) == 109.0
