@@ -9,7 +9,6 @@ from pathlib import Path
 import anyio
 import httpx
 from starlette.applications import Starlette
-from starlette.routing import Route
 
 from crypto_dash.db.engine import Database
 from crypto_dash.runtime import Runtime
@@ -57,10 +56,8 @@ def make_runtime(
 class ApiClient:
     """A synchronous face on httpx's ASGI transport (each call runs its own loop)."""
 
-    def __init__(self, runtime: Runtime, *extra: Callable[[ApiContext], Route]) -> None:
-        context = ApiContext(runtime)
-        routes = [*api_routes(context), *(make(context) for make in extra)]
-        self.app = Starlette(routes=routes)
+    def __init__(self, runtime: Runtime) -> None:
+        self.app = Starlette(routes=api_routes(ApiContext(runtime)))
 
     def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         async def send() -> httpx.Response:
@@ -85,8 +82,8 @@ class ApiClient:
         return self.request("DELETE", url, **kwargs)
 
 
-def make_client(runtime: Runtime, *extra: Callable[[ApiContext], Route]) -> ApiClient:
-    return ApiClient(runtime, *extra)
+def make_client(runtime: Runtime) -> ApiClient:
+    return ApiClient(runtime)
 
 
 def sign_in(client: ApiClient, username: str, password: str = PASSWORD) -> dict:

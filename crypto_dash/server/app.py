@@ -15,16 +15,11 @@ from typing import Any
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.routing import Route
 
 from crypto_dash.runtime import Runtime
 from crypto_dash.scheduler import start_scheduler
 from crypto_dash.server import ui
 from crypto_dash.server.api import ApiContext, api_routes
-from crypto_dash.server.api.session import COOKIE_NAME
-from crypto_dash.server.export_route import EXPORT_PATH, make_export_endpoint
-from crypto_dash.services.principal import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -68,21 +63,7 @@ def create_app(
             context.attach(None)
             logger.info("crypto_dash server stopped")
 
-    routes = [*api_routes(context), export_route(context)]
-    return st.App(str(script), routes=routes, lifespan=lifespan)
-
-
-def export_route(context: ApiContext) -> Route:
-    """``GET /api/export/prices.csv``: a Bearer token or the sign-in cookie."""
-
-    def resolve(request: Request) -> Principal | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return context.auth.principal_from_access_token(token.strip())
-        return context.auth.principal_from_session(request.cookies.get(COOKIE_NAME))
-
-    endpoint = make_export_endpoint(lambda: context.runtime, resolve)
-    return Route(EXPORT_PATH, endpoint, methods=["GET"])
+    return st.App(str(script), routes=api_routes(context), lifespan=lifespan)
 
 
 def _address() -> str:

@@ -8,7 +8,6 @@ import io
 import pytest
 
 from crypto_dash.server.api.session import COOKIE_NAME
-from crypto_dash.server.app import export_route
 from crypto_dash.server.export_route import EXPORT_PATH
 from tests.api_support import bearer, make_client, make_runtime, sign_in
 from tests.builders import make_org, make_user
@@ -20,7 +19,7 @@ T0 = 1_700_000_000
 @pytest.fixture
 def setup(db, tmp_path):
     runtime = make_runtime(db, tmp_path)
-    client = make_client(runtime, export_route)
+    client = make_client(runtime)
     alice, mallory = make_user(db, "alice"), make_user(db, "mallory")
     org = make_org(db, "Acme", alice)
     theirs = make_org(db, "Evil", mallory)

@@ -9,7 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from crypto_dash.server.api import openapi, organizations, prices, session, tokens
+from crypto_dash.server.api import (
+    export,
+    openapi,
+    organizations,
+    prices,
+    session,
+    tokens,
+)
 from crypto_dash.server.api.http import ApiContext, Handler, endpoint
 
 ENDPOINTS: tuple[tuple[str, str, Handler], ...] = (
@@ -24,6 +31,7 @@ ENDPOINTS: tuple[tuple[str, str, Handler], ...] = (
     ("/api/crypto-prices/", "POST", prices.create_price),
     ("/api/crypto-prices/{entry_id}/", "GET", prices.get_price),
     ("/api/crypto-prices/{entry_id}/", "DELETE", prices.delete_price),
+    ("/api/export/prices.csv", "GET", export.export_prices),
     ("/api/session/redeem/", "POST", session.redeem),
     ("/api/session/logout/", "POST", session.logout),
     ("/api/openapi.json", "GET", openapi.describe),

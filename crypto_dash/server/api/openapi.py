@@ -253,6 +253,30 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/api/export/prices.csv": {
+        "get": {
+            "summary": "Stream the stored prices of an organization's coins as CSV.",
+            "description": "A Bearer token, or the browser's sign-in cookie.",
+            "parameters": [
+                _query("org", "string", "The organization's id.", format="uuid"),
+                _query("coin", "string", "A watchlist coin id; repeat it."),
+                _query("from", "string", "First day (YYYY-MM-DD) or date-time."),
+                _query("to", "string", "Last day (included) or date-time."),
+                _query("tz", "string", "Time zone of the times, e.g. Europe/Berlin."),
+            ],
+            "responses": {
+                "200": {
+                    "description": "CSV: coin_id, symbol, vs_currency, observed_at, "
+                    "price (exact), source.",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                }
+            }
+            | ERRORS
+            | FORBIDDEN
+            | NOT_FOUND,
+        }
+        | SECURED,
+    },
     "/api/openapi.json": {
         "get": {
             "summary": "This description.",
