@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from crypto_dash.services.auth import Authenticator
 from crypto_dash.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from crypto_dash.coingecko import CoinGeckoClient
     from crypto_dash.scheduler import PriceScheduler
 
 logger = logging.getLogger(__name__)
@@ -27,10 +29,30 @@ class Runtime:
     # Set by the server's start-up when this process runs the price scheduler.
     scheduler: PriceScheduler | None = field(default=None, init=False)
 
+    _coingecko: CoinGeckoClient | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
     def __post_init__(self) -> None:
         self.authenticator = Authenticator(self.db, self.settings)
 
+    def coingecko(self) -> CoinGeckoClient:
+        """The process's one CoinGecko client, built on first use.
+
+        One client means one pacer: the scheduler, "fetch now", backfills and
+        catalogue look-ups together stay under the plan's calls per minute.
+        """
+        with self._lock:
+            if self._coingecko is None:
+                from crypto_dash.coingecko import CoinGeckoClient
+
+                self._coingecko = CoinGeckoClient.from_settings(self.settings)
+            return self._coingecko
+
     def close(self) -> None:
+        with self._lock:
+            client, self._coingecko = self._coingecko, None
+        if client is not None:
+            client.close()
         self.db.dispose()
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from crypto_dash.coingecko import CoinGeckoClient
 from crypto_dash.services import backfill as backfills
 from crypto_dash.services import coins, watchlist
 from crypto_dash.services.backfill import BackfillProgress, BackfillReport
@@ -57,14 +56,10 @@ def add_coin(frame: shared.Frame, coin_id: str, client: bool = False) -> None:
     assert org is not None
 
     def add() -> WatchedCoin:
-        if not client:
-            return watchlist.add_to_watchlist(
-                frame.principal, frame.runtime.db, org.id, coin_id
-            )
-        with CoinGeckoClient.from_settings(frame.runtime.settings) as gecko:
-            return watchlist.add_to_watchlist(
-                frame.principal, frame.runtime.db, org.id, coin_id, client=gecko
-            )
+        gecko = frame.runtime.coingecko() if client else None
+        return watchlist.add_to_watchlist(
+            frame.principal, frame.runtime.db, org.id, coin_id, client=gecko
+        )
 
     added = shared.attempt(add)
     if added is not None:
@@ -155,13 +150,12 @@ def refresh_catalogue(frame: shared.Frame) -> None:
         return
 
     def run() -> coins.CatalogueReport:
-        with CoinGeckoClient.from_settings(frame.runtime.settings) as gecko:
-            return coins.refresh_catalogue(
-                frame.principal,
-                frame.runtime.db,
-                gecko,
-                vs_currency=frame.runtime.settings.vs_currencies[0],
-            )
+        return coins.refresh_catalogue(
+            frame.principal,
+            frame.runtime.db,
+            frame.runtime.coingecko(),
+            vs_currency=frame.runtime.settings.vs_currencies[0],
+        )
 
     with st.spinner("Reading the coin list from CoinGecko…"):
         report = shared.attempt(run)
@@ -219,16 +213,15 @@ def backfill(frame: shared.Frame, items: list[WatchedCoin]) -> None:
 
     def run() -> BackfillReport:
         since = datetime.now(UTC) - timedelta(days=BACKFILL_DAYS[span or "1 day"])
-        with CoinGeckoClient.from_settings(frame.runtime.settings) as gecko:
-            return backfills.backfill(
-                frame.principal,
-                frame.runtime.db,
-                gecko,
-                chosen,
-                vs or frame.runtime.settings.vs_currencies[0],
-                since,
-                progress=show,
-            )
+        return backfills.backfill(
+            frame.principal,
+            frame.runtime.db,
+            frame.runtime.coingecko(),
+            chosen,
+            vs or frame.runtime.settings.vs_currencies[0],
+            since,
+            progress=show,
+        )
 
     report = shared.attempt(run)
     if report is None:

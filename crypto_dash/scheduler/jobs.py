@@ -1,10 +1,8 @@
-"""The real price job: ``fetch_latest`` with one CoinGecko client per scheduler."""
+"""The real price job: ``fetch_latest`` through the runtime's CoinGecko client."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any
 
 from crypto_dash.runtime import Runtime
 from crypto_dash.services.principal import Principal
@@ -13,13 +11,11 @@ logger = logging.getLogger(__name__)
 
 
 class LatestPricesJob:
-    """Fetch the latest prices of every watched coin; the client is built lazily."""
+    """Fetch the latest prices of every watched coin."""
 
     def __init__(self, runtime: Runtime, *, worker: str | None = None) -> None:
         self.runtime = runtime
         self.worker = worker
-        self._client: Any = None
-        self._lock = threading.Lock()
 
     def __call__(self) -> object:
         # Imported here: ingestion and the client are heavy, and nothing may be
@@ -30,24 +26,13 @@ class LatestPricesJob:
         return ingestion.fetch_latest(
             Principal.system(),
             self.runtime.db,
-            self._get_client(),
+            self.runtime.coingecko(),
             settings.vs_currencies,
             worker=self.worker,
         )
 
-    def _get_client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                from crypto_dash.coingecko import CoinGeckoClient
-
-                self._client = CoinGeckoClient.from_settings(self.runtime.settings)
-            return self._client
-
     def close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        """Nothing to release: the client belongs to the runtime."""
 
 
 def default_job(runtime: Runtime, *, worker: str | None = None) -> LatestPricesJob:
