@@ -89,6 +89,7 @@ def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None
         {
             "Coin": price.name,
             "Symbol": price.symbol.upper(),
+            "CoinGecko id": price.coin_id,
             f"Price ({vs.upper()})": price.price_text or NO_PRICE,
             # The age is measured now, not when the cached value was read; it
             # sits beside the price so that a stale price is seen with it.
@@ -101,7 +102,6 @@ def price_table(frame: shared.Frame, prices: list[LatestPrice], vs: str) -> None
             f"Updated ({frame.zone_name})": shared.show_optional_time(
                 price.observed_at, frame.zone
             ),
-            "CoinGecko id": price.coin_id,
         }
         for price in prices
     ]

@@ -218,7 +218,7 @@ def render() -> None:
     )
     raw, shown = st.columns(2)
     raw.link_button(
-        "Download these prices as CSV", export_url(frame, found), key="hist_export"
+        "Download the raw prices as CSV", export_url(frame, found), key="hist_export"
     )
     shown.download_button(
         "Download the chart's buckets as CSV",

@@ -119,7 +119,7 @@ def test_an_admin_adds_a_coin_fetches_its_price_and_downloads_its_history(
         # Its history: a plotly chart is drawn, with a link to the CSV.
         open_page(page, "Price history", f"Price history of {ORG}")
         expect(page.locator(PLOTLY_DRAWN).first).to_be_visible()
-        link = page.get_by_role("link", name="Download these prices as CSV")
+        link = page.get_by_role("link", name="Download the raw prices as CSV")
         href = link.get_attribute("href")
         assert href is not None and href.startswith("/api/export/prices.csv?")
 
