@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from crypto_dash.db.engine import Database
@@ -18,6 +18,8 @@ from crypto_dash.services.pagination import Page, PageRequest
 from crypto_dash.services.principal import Principal, require_admin
 
 logger = logging.getLogger(__name__)
+
+PENDING = "crypto_dash.audit.pending"
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ def record(
     organization_name: str | None = None,
     **details: Any,
 ) -> None:
-    """Add an audit event to the caller's transaction and log it at INFO."""
+    """Add an audit event to the caller's transaction; log it once it commits."""
+    text = json.dumps(details, default=str, sort_keys=True)
     session.add(
         AuditEvent(
             actor_id=actor.user_id,
@@ -54,18 +57,39 @@ def record(
             object_id=str(object_id),
             organization_id=organization_id,
             organization_name=organization_name,
-            details=json.dumps(details, default=str, sort_keys=True),
+            details=text,
         )
     )
-    logger.info(
-        "audit: %s %s %s=%s org=%s %s",
-        actor.username,
-        action,
-        object_type,
-        object_id,
-        organization_name or "-",
-        json.dumps(details, default=str, sort_keys=True),
-    )
+    line = (actor.username, action, object_type, object_id, organization_name, text)
+    _pending(session).append(line)
+
+
+def _pending(session: Session) -> list[tuple[object, ...]]:
+    """The session's audit lines waiting for the commit (a rollback drops them)."""
+    if PENDING not in session.info:
+        session.info[PENDING] = []
+        event.listen(session, "after_commit", _log_committed)
+        event.listen(session, "after_rollback", _drop_pending)
+    lines: list[tuple[object, ...]] = session.info[PENDING]
+    return lines
+
+
+def _log_committed(session: Session) -> None:
+    lines, session.info[PENDING] = session.info.get(PENDING, []), []
+    for user, action, kind, object_id, org, details in lines:
+        logger.info(
+            "audit: %s %s %s=%s org=%s %s",
+            user,
+            action,
+            kind,
+            object_id,
+            org or "-",
+            details,
+        )
+
+
+def _drop_pending(session: Session) -> None:
+    session.info[PENDING] = []
 
 
 def list_events(

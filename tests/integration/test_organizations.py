@@ -253,3 +253,20 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(db):
     left = [m for m in members.list_members(alice, db, org.id) if m.role == Role.OWNER]
     assert len(left) == 1
     assert sorted(outcomes) == ["done", "refused"]
+
+
+def test_an_audit_line_is_logged_only_when_its_change_commits(db, caplog):
+    from crypto_dash.services import audit
+
+    alice = make_user(db, "alice")
+    caplog.set_level("INFO", logger="crypto_dash.services.audit")
+
+    with pytest.raises(RuntimeError), db.session() as session:
+        audit.record(session, alice, "test.rolled_back", object_type="t", object_id=1)
+        raise RuntimeError("the change failed after the audit event was added")
+    with db.session() as session:
+        audit.record(session, alice, "test.committed", object_type="t", object_id=2)
+
+    logged = caplog.text
+    assert "test.rolled_back" not in logged
+    assert logged.count("test.committed") == 1
