@@ -1,16 +1,6 @@
-"""Sign-in for every entry point: passwords, throttling, tokens, browser sessions.
+"""Sign-in for every entry point: passwords, tokens, browser sessions, first start.
 
-Throttling is per account and kept in the users table, so a restart or a new
-browser does not reset it. Every attempt on a known account is counted
-*before* its password is checked, inside a locked row, so concurrent attempts
-cannot slip past the limits:
-
-- failures 1 to 4 in the hour are free; from the 5th on, the account is locked
-  for 1, 2, 4, ... seconds, at most 15 minutes (each lock is logged);
-- no more than ``MAX_CHECKS_PER_HOUR`` attempts are checked per account and
-  hour, whatever the delays (ASVS v4 2.2.1);
-- a locked account is refused before bcrypt runs, which caps attacker CPU.
-
+Failed sign-ins are throttled per account (``crypto_dash.services.throttle``).
 An unknown user name costs one bcrypt check against a dummy hash and gets the
 same message as a wrong password. The lock itself does tell that an account
 exists, after five failures; and anyone can lock an account for a while by
@@ -38,7 +28,7 @@ from crypto_dash.errors import (
     TokenInvalid,
     ValidationError,
 )
-from crypto_dash.services import audit, tokens
+from crypto_dash.services import audit, throttle, tokens
 from crypto_dash.services.passwords import (
     MAX_BYTES,
     check_password_rules,
@@ -46,16 +36,12 @@ from crypto_dash.services.passwords import (
     verify_password,
 )
 from crypto_dash.services.principal import Principal, acting_user
+from crypto_dash.services.throttle import BAD_CREDENTIALS
 from crypto_dash.services.users import clean_username
 from crypto_dash.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-BAD_CREDENTIALS = "The user name or password is not right."
-FREE_FAILURES = 4
-MAX_LOCK_SECONDS = 15 * 60
-MAX_CHECKS_PER_HOUR = 100
-WINDOW = timedelta(hours=1)
 TICKET_SECONDS = 60
 SETUP_KEY = "setup_code_sha256"
 SETUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -66,14 +52,6 @@ TICKET_EXPIRED = "The sign-in has expired; please sign in again."
 class TokenPair:
     access: str
     refresh: str
-
-
-@dataclass(frozen=True)
-class _Attempt:
-    user_id: int | None
-    password_hash: str | None
-    is_active: bool
-    retry_after: int = 0
 
 
 def utcnow() -> datetime:
@@ -94,13 +72,6 @@ def principal_for(session: Session, user: User) -> Principal:
         token_version=user.token_version,
         memberships={org_id: Role(role) for org_id, role in rows},
     )
-
-
-def lock_seconds(failures: int) -> int:
-    """How long the account stays locked after its ``failures``-th failure."""
-    if failures <= FREE_FAILURES:
-        return 0
-    return int(min(2 ** (failures - FREE_FAILURES - 1), MAX_LOCK_SECONDS))
 
 
 class Authenticator:
@@ -131,7 +102,7 @@ class Authenticator:
                 f"The password is longer than {MAX_BYTES} bytes, so it cannot be "
                 "right; passwords here are at most that long.",
             )
-        attempt = self._admit(username.strip().casefold())
+        attempt = throttle.admit(self.db, username.strip().casefold(), self._clock())
         if attempt.retry_after:
             raise AccountLocked(
                 "Too many failed sign-ins; try again in "
@@ -145,9 +116,9 @@ class Authenticator:
         if not verify_password(password, attempt.password_hash) or not (
             attempt.is_active
         ):
-            self._record_failure(attempt.user_id)
+            throttle.record_failure(self.db, attempt.user_id, self._clock())
             raise InvalidCredentials(BAD_CREDENTIALS)
-        return self._record_success(attempt.user_id)
+        return throttle.record_success(self.db, attempt.user_id, principal_for)
 
     def _dummy_hash(self) -> str:
         if self._dummy is None:
@@ -156,55 +127,6 @@ class Authenticator:
 
     def _rounds(self) -> int:
         return self.settings.bcrypt_rounds
-
-    def _admit(self, key: str) -> _Attempt:
-        now = self._clock()
-        with self.db.session() as session:
-            user = session.scalar(
-                select(User).where(User.username_key == key).with_for_update()
-            )
-            if user is None:
-                return _Attempt(None, None, False)
-            if user.locked_until is not None and user.locked_until > now:
-                return _Attempt(user.id, None, False, _seconds(user.locked_until, now))
-            window = user.failed_window_start
-            if window is None or now - window >= WINDOW:
-                user.failed_window_start, user.failed_login_count = now, 0
-                window = now
-            if user.failed_login_count >= MAX_CHECKS_PER_HOUR:
-                user.locked_until = window + WINDOW
-                logger.warning("sign-in for %s locked: hourly limit", user.username)
-                return _Attempt(user.id, None, False, _seconds(window + WINDOW, now))
-            user.failed_login_count += 1
-            return _Attempt(user.id, user.password_hash, user.is_active)
-
-    def _record_failure(self, user_id: int) -> None:
-        now = self._clock()
-        with self.db.session() as session:
-            user = session.get(User, user_id, with_for_update=True)
-            if user is None:
-                return
-            seconds = lock_seconds(user.failed_login_count)
-            logger.info("sign-in failed for %s", user.username)
-            if seconds:
-                user.locked_until = now + timedelta(seconds=seconds)
-                logger.warning(
-                    "sign-in for %s locked for %s s after %s failures this hour",
-                    user.username,
-                    seconds,
-                    user.failed_login_count,
-                )
-
-    def _record_success(self, user_id: int) -> Principal:
-        with self.db.session() as session:
-            user = session.get(User, user_id, with_for_update=True)
-            if user is None:
-                raise InvalidCredentials(BAD_CREDENTIALS)
-            user.failed_login_count = 0
-            user.failed_window_start = None
-            user.locked_until = None
-            logger.info("signed in: %s", user.username)
-            return principal_for(session, user)
 
     # -- API tokens -----------------------------------------------------------
 
@@ -432,10 +354,6 @@ def _normal(code: object) -> str:
     if not isinstance(code, str):
         return ""
     return "".join(code.split()).replace("-", "").upper()
-
-
-def _seconds(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds() + 0.999))
 
 
 def _live_user(session: Session, principal: Principal) -> User:

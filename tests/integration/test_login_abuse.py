@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from crypto_dash.db.models import User
 from crypto_dash.errors import AccountLocked, InvalidCredentials, ValidationError
-from crypto_dash.services import auth, users
-from crypto_dash.services.auth import MAX_CHECKS_PER_HOUR, Authenticator, lock_seconds
+from crypto_dash.services import throttle, users
+from crypto_dash.services.auth import Authenticator
+from crypto_dash.services.throttle import MAX_CHECKS_PER_HOUR, lock_seconds
 from tests.api_support import Clock, make_client, make_runtime
 from tests.builders import PASSWORD, SYSTEM, make_user
 
@@ -76,7 +77,7 @@ def test_within_an_hour_of_waiting_out_each_lock_few_attempts_are_checked(
 def test_without_delays_the_hourly_cap_still_stops_the_101st_check(
     db, runtime, monkeypatch
 ):
-    monkeypatch.setattr(auth, "lock_seconds", lambda failures: 0)
+    monkeypatch.setattr(throttle, "lock_seconds", lambda failures: 0)
     make_user(db, "alice")
 
     outcomes = [attempt(runtime.authenticator, "alice", "wrong") for _ in range(101)]
