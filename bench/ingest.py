@@ -29,6 +29,7 @@ from crypto_dash.services.price_points import (  # noqa: E402
     MARKET_PRICES,
     POINT_COLUMNS,
     PricePoint,
+    point_dicts,
     write_points,
 )
 
@@ -95,21 +96,7 @@ def run_core_dicts(db: Database, points: list[PricePoint]) -> Callable[[], int]:
     )
 
     def work() -> int:
-        rows = [
-            {
-                "coin_id": p.coin_id,
-                "vs_currency": p.vs_currency,
-                "observed_at": p.observed_at,
-                "price": p.price,
-                "price_float": float(p.price),
-                "market_cap": p.market_cap,
-                "volume_24h": p.volume_24h,
-                "change_24h_pct": p.change_24h_pct,
-                "source": p.source,
-                "fetched_at": p.fetched_at,
-            }
-            for p in points
-        ]
+        rows = list(point_dicts(points))
         written = 0
         with db.session() as session:
             for start in range(0, len(rows), 50_000):

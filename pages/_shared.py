@@ -177,6 +177,17 @@ def attempt(action: Callable[[], T]) -> T | None:
         return None
 
 
+def succeeded(action: Callable[[], object]) -> bool:
+    """``attempt`` for a call that returns nothing: did it go through?"""
+    try:
+        action()
+    except CryptoDashError as exc:
+        logger.info("refused: %s", exc.message)
+        st.error(exc.message)
+        return False
+    return True
+
+
 def load(action: Callable[[], T]) -> T:
     """Run the page's read; on a refusal show why and end the page there."""
     try:

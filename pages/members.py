@@ -98,12 +98,9 @@ def confirm_remove(frame: shared.Frame, org_id: uuid.UUID, person: MemberView) -
     if remove.button(
         f"Remove {person.username}", key="member_remove_confirm", type="primary"
     ):
-        done = shared.attempt(
-            lambda: (
-                members.remove_member(
-                    frame.principal, frame.runtime.db, org_id, person.user_id
-                )
-                or True
+        done = shared.succeeded(
+            lambda: members.remove_member(
+                frame.principal, frame.runtime.db, org_id, person.user_id
             )
         )
         if done:

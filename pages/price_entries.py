@@ -103,10 +103,9 @@ def confirm_delete(frame: shared.Frame, entry: PriceEntryView) -> None:
         _cancel_delete()
         st.rerun()
     if delete.button("Delete entry", key="entry_delete_confirm", type="primary"):
-        done = shared.attempt(
-            lambda: (
-                price_entries.delete_entry(frame.principal, frame.runtime.db, entry.id)
-                or True
+        done = shared.succeeded(
+            lambda: price_entries.delete_entry(
+                frame.principal, frame.runtime.db, entry.id
             )
         )
         if done:

@@ -131,12 +131,9 @@ def remove(frame: shared.Frame, items: list[WatchedCoin]) -> None:
         key="watch_remove_pick",
     )
     if action.button("Remove", key="watch_remove") and chosen:
-        done = shared.attempt(
-            lambda: (
-                watchlist.remove_from_watchlist(
-                    frame.principal, frame.runtime.db, org.id, chosen
-                )
-                or True
+        done = shared.succeeded(
+            lambda: watchlist.remove_from_watchlist(
+                frame.principal, frame.runtime.db, org.id, chosen
             )
         )
         if done:

@@ -97,7 +97,8 @@ def _render_sqlite(points: Iterable[PricePoint]) -> Iterator[tuple[Any, ...]]:
         )
 
 
-def _render_postgresql(points: Iterable[PricePoint]) -> Iterator[dict[str, Any]]:
+def point_dicts(points: Iterable[PricePoint]) -> Iterator[dict[str, Any]]:
+    """Points as column-keyed dicts (PostgreSQL binds by name; the bench uses it)."""
     for p in points:
         yield {
             "coin_id": p.coin_id,
@@ -126,9 +127,7 @@ def write_points(
     """
     sql, positional = _insert_sql(session)
     # SQLite binds by position (qmark); psycopg binds by name (pyformat).
-    rows: Iterator[Any] = (
-        _render_sqlite(points) if positional else _render_postgresql(points)
-    )
+    rows: Iterator[Any] = _render_sqlite(points) if positional else point_dicts(points)
     connection = session.connection()
     written = 0
     while batch := list(islice(rows, batch_size)):

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,15 +34,18 @@ def wait_for(path: Path, pattern: re.Pattern[str], timeout: float = 30) -> re.Ma
     raise AssertionError(f"{pattern.pattern!r} never appeared:\n{path.read_text()}")
 
 
-@pytest.fixture
-def server(tmp_path):
+def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTO_DASH_")}
-    env |= {
+    return env | {
         "CRYPTO_DASH_DATA_DIR": str(tmp_path / "data"),
         "CRYPTO_DASH_BCRYPT_ROUNDS": "4",
-        "CRYPTO_DASH_SCHEDULER": "off",
+        **extra,
     }
-    log = tmp_path / "server.log"
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`serve` on an ephemeral port; its base URL; SIGTERM (then kill) at the end."""
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "crypto_dash", "serve", "--port", "0"],
@@ -50,16 +55,23 @@ def server(tmp_path):
             stderr=subprocess.STDOUT,
         )
     try:
-        base = wait_for(log, READY).group(1)
-        yield base, env, log, process
+        yield wait_for(log, READY).group(1), process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = base_env(tmp_path, CRYPTO_DASH_SCHEDULER="off")
+    log = tmp_path / "server.log"
+    with serving(env, log) as (base, process):
+        yield base, env, log, process
 
 
 def create_admin(env: dict[str, str]) -> None:
@@ -150,14 +162,12 @@ def test_the_server_runs_one_scheduler_that_fetches_and_stops_on_sigterm(tmp_pat
     from tests.fake_coingecko import FakeCoinGecko
 
     fake = FakeCoinGecko().start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTO_DASH_")}
-    env |= {
-        "CRYPTO_DASH_DATA_DIR": str(tmp_path / "data"),
-        "CRYPTO_DASH_BCRYPT_ROUNDS": "4",
-        "CRYPTO_DASH_COINGECKO_BASE_URL": fake.base_url,
-        "CRYPTO_DASH_COINGECKO_CALLS_PER_MINUTE": "600",
-        "CRYPTO_DASH_FETCH_INTERVAL_SECONDS": "2",
-    }
+    env = base_env(
+        tmp_path,
+        CRYPTO_DASH_COINGECKO_BASE_URL=fake.base_url,
+        CRYPTO_DASH_COINGECKO_CALLS_PER_MINUTE="600",
+        CRYPTO_DASH_FETCH_INTERVAL_SECONDS="2",
+    )
     create_admin(env)
     for command in (
         ["create-org", "Acme", "--owner", "root"],
@@ -172,22 +182,12 @@ def test_the_server_runs_one_scheduler_that_fetches_and_stops_on_sigterm(tmp_pat
             capture_output=True,
         )
     log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "crypto_dash", "serve", "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        base = wait_for(log, READY).group(1)
-        for _ in range(3):  # new HTTP clients must not start another scheduler
-            assert httpx.get(f"{base}/_stcore/health", timeout=10).text == "ok"
-        wait_for(log, re.compile(r"price fetch finished: ok"), timeout=40)
+        with serving(env, log) as (base, _):
+            for _ in range(3):  # new HTTP clients must not start another scheduler
+                assert httpx.get(f"{base}/_stcore/health", timeout=10).text == "ok"
+            wait_for(log, re.compile(r"price fetch finished: ok"), timeout=40)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
         fake.stop()
 
     text = log.read_text()
